@@ -1,0 +1,1 @@
+"""Typed contracts that cross process boundaries; nothing here has side effects."""
