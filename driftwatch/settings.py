@@ -16,7 +16,7 @@ DriftTest = Literal["auto", "ks", "wasserstein", "psi", "chisquare", "jensenshan
 
 
 class Settings(BaseSettings):
-    """Runtime settings, env prefix ``DRIFTWATCH_`` (MLflow keeps its own ``MLFLOW_TRACKING_URI``)."""
+    """Runtime settings, env prefix ``DRIFTWATCH_`` (MLflow keeps ``MLFLOW_TRACKING_URI``)."""
 
     model_config = SettingsConfigDict(env_prefix="DRIFTWATCH_", extra="ignore", frozen=True)
 

@@ -1,4 +1,4 @@
-"""The ``driftwatch`` command. Heavy libraries are imported inside commands, so ``--help`` is fast."""
+"""The ``driftwatch`` command; heavy libraries load inside commands so ``--help`` is fast."""
 
 from __future__ import annotations
 
