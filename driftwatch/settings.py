@@ -51,8 +51,12 @@ class Settings(BaseSettings):
     window_rows: int = Field(2000, ge=10, description="A monitoring window closes at this size.")
     window_min_rows: int = Field(500, ge=10, description="Smallest window closed by age.")
     window_max_age_s: float = Field(300.0, gt=0, description="Age that closes a slow window.")
-    drift_num_test: DriftTest = Field("auto", description="Drift test for numeric columns.")
-    drift_cat_test: DriftTest = Field("auto", description="Drift test for categorical columns.")
+    drift_num_test: DriftTest = Field(
+        "wasserstein", description="Drift test for numeric columns, fixed so size never changes it."
+    )
+    drift_cat_test: DriftTest = Field("jensenshannon", description="Drift test for categories.")
+    drift_num_threshold: float = Field(0.1, gt=0, description="Threshold of the numeric test.")
+    drift_cat_threshold: float = Field(0.1, gt=0, description="Threshold of the categorical test.")
     monitor_mlflow_runs: bool = Field(True, description="Log every window as an MLflow run.")
 
     api_host: str = "127.0.0.1"
@@ -62,7 +66,9 @@ class Settings(BaseSettings):
     microbatch_max_rows: int = Field(512, ge=1, description="Most rows in one predict call.")
     publish_batch_rows: int = Field(500, ge=1, description="PredictionBatch flush size.")
     publish_max_age_s: float = Field(1.0, gt=0, description="PredictionBatch flush age.")
+    publish_predictions: bool = Field(True, description="Publish scored rows to the bus.")
     registry_poll_s: float = Field(30.0, gt=0, description="Fallback registry check interval.")
+    prometheus_multiproc_dir: Path | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
     metrics_port: int | None = Field(None, description="Port of an agent's /metrics endpoint.")
 
     @model_validator(mode="after")

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from driftwatch.cli import (  # noqa: F401
+    bus_commands,
+    data_commands,
+    model_commands,
+    policy_commands,
+    serve_commands,
+)
 from driftwatch.cli.root import app
 
 

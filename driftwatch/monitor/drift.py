@@ -1,0 +1,162 @@
+"""Per-column data drift and prediction-score drift of a window against its reference (Evidently).
+
+The test per column kind and its threshold are fixed in settings (normed Wasserstein for numbers,
+Jensen-Shannon distance for categories, both at 0.1 by default): effect sizes, not p-values, so a
+window's verdict does not depend on its size and does not grow more trigger-happy with every
+column tested. Each column's verdict is read from Evidently's own test status (FAIL = drifted)
+rather than re-derived, because a statistic is a p-value for some tests and a distance for others.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from driftwatch.contracts.events import ColumnDrift
+from driftwatch.monitor.columns import ColumnMapping
+
+if TYPE_CHECKING:
+    from evidently import Dataset
+    from evidently.core.report import Snapshot
+
+    from driftwatch.settings import Settings
+
+_VALUE_DRIFT = "evidently:metric_v2:ValueDrift"
+
+
+@dataclass(frozen=True, slots=True)
+class DriftTests:
+    """The test and threshold per column kind; ``auto`` lets Evidently choose by size."""
+
+    num_test: str = "wasserstein"
+    cat_test: str = "jensenshannon"
+    num_threshold: float = 0.1
+    cat_threshold: float = 0.1
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DriftTests:
+        return cls(
+            settings.drift_num_test,
+            settings.drift_cat_test,
+            settings.drift_num_threshold,
+            settings.drift_cat_threshold,
+        )
+
+    def method(self, kind: str) -> str | None:
+        test = self.num_test if kind == "numerical" else self.cat_test
+        return None if test == "auto" else test
+
+    def threshold(self, kind: str) -> float | None:
+        """The configured threshold, or Evidently's default for an ``auto`` test."""
+        if self.method(kind) is None:
+            return None
+        return self.num_threshold if kind == "numerical" else self.cat_threshold
+
+
+@dataclass(frozen=True, slots=True)
+class DriftResult:
+    """Verdicts on the model's features, the prediction score's drift, and the report to render."""
+
+    columns: list[ColumnDrift]
+    prediction: ColumnDrift | None
+    snapshot: Snapshot
+
+    @property
+    def drift_share(self) -> float:
+        """Drifted features / features tested; the prediction score does not count."""
+        if not self.columns:
+            return 0.0
+        return sum(c.drifted for c in self.columns) / len(self.columns)
+
+
+def as_dataset(frame: pd.DataFrame, mapping: ColumnMapping) -> Dataset:
+    """Wrap ``frame`` for Evidently with explicit column types (build once per reference)."""
+    from evidently import Dataset
+
+    wanted = [*mapping.features, *([mapping.prediction] if mapping.prediction else [])]
+    columns = [name for name in wanted if name in frame.columns]
+    return Dataset.from_pandas(frame[columns], data_definition=mapping.data_definition())
+
+
+def compute_drift(
+    reference: Dataset,
+    current: pd.DataFrame,
+    mapping: ColumnMapping,
+    tests: DriftTests,
+) -> DriftResult:
+    """Run Evidently's DataDriftPreset on the features and ValueDrift on the score.
+
+    Args:
+        reference: the version's reference sample, from ``as_dataset``.
+        current: the window; holds every feature of ``mapping`` (``ColumnMapping.validate``).
+        mapping: column roles; the score is tested only when ``mapping.prediction`` is in both.
+        tests: the fixed test and threshold per column kind.
+    """
+    from evidently import Report
+    from evidently.metrics import ValueDrift
+    from evidently.presets import DataDriftPreset
+
+    metrics: list[Any] = [
+        DataDriftPreset(
+            columns=list(mapping.features),
+            num_method=tests.method("numerical"),
+            cat_method=tests.method("categorical"),
+            num_threshold=tests.threshold("numerical"),
+            cat_threshold=tests.threshold("categorical"),
+        )
+    ]
+    score = mapping.prediction
+    test_score = score is not None and score in current and score in reference.as_dataframe()
+    if test_score:
+        metrics.append(
+            ValueDrift(
+                column=score,
+                method=tests.method("numerical"),
+                threshold=tests.threshold("numerical"),
+            )
+        )
+    report = Report(metrics, include_tests=True)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # Evidently's renderers divide by zero-variance columns; the verdicts are unaffected.
+        warnings.simplefilter("ignore")
+        snapshot = report.run(as_dataset(current, mapping), reference)
+    verdicts = _verdicts(snapshot.dict(), mapping)
+    columns = [verdicts[name] for name in mapping.features]
+    return DriftResult(columns, verdicts.get(score) if test_score else None, snapshot)
+
+
+def _verdicts(payload: dict[str, Any], mapping: ColumnMapping) -> dict[str, ColumnDrift]:
+    values: dict[str, tuple[str, float, float]] = {}
+    for metric in payload["metrics"]:
+        config = metric["config"]
+        if config.get("type") == _VALUE_DRIFT:
+            method = config.get("method") or "auto"
+            values[config["column"]] = (str(method), float(metric["value"]), config["threshold"])
+    failed: dict[str, bool] = {}
+    for test in payload["tests"]:
+        params = test["metric_config"]["params"]
+        if params.get("type") == _VALUE_DRIFT:
+            failed[params["column"]] = str(test["status"]).endswith("FAIL")
+    return {
+        column: ColumnDrift(
+            column=column,
+            kind="categorical" if mapping.kind(column) == "categorical" else "numerical",
+            test=method,
+            statistic=_finite(statistic),
+            threshold=float(threshold),
+            drifted=failed[column],
+        )
+        for column, (method, statistic, threshold) in values.items()
+    }
+
+
+def _finite(value: float) -> float:
+    """Events refuse NaN/inf; a distance that overflowed is simply very large."""
+    if math.isnan(value):
+        return 0.0
+    return max(min(value, 1e300), -1e300)

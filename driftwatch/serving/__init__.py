@@ -1,0 +1,1 @@
+"""The prediction API: ``driftwatch.serving.app.create_app`` builds it."""
