@@ -1,11 +1,27 @@
 # DriftWatch: `make demo` runs the feature-drift story end to end, `make test` runs the tests.
-# Both create .venv and install on first use.
+# Both create .venv and install on first use. `make help` lists every target.
 VENV ?= .venv
 BIN := $(VENV)/bin
 DW := $(BIN)/driftwatch
 PYTEST_ARGS ?=
+COMPOSE ?= docker compose
+DATA ?= var/data
+ROWS ?= 20000
+SEED ?= 42
+CURRENT ?= $(DATA)/feature_drift.parquet
 
-.PHONY: install test lint format
+.PHONY: help install test lint format bench \
+	up down logs api-logs up-local down-local \
+	gen-base gen-feature gen-concept gen-blackfriday train promote-prod monitor control \
+	demo demo-drift-feature demo-drift-concept demo-black-friday
+
+help:
+	@echo "install test lint format bench             development"
+	@echo "up down logs api-logs                      Docker Compose (local processes without an engine)"
+	@echo "up-local down-local                        local processes: driftwatch up / down"
+	@echo "gen-base gen-feature gen-concept gen-blackfriday   data sets in $(DATA)/"
+	@echo "train promote-prod monitor control         the ML pipeline step by step"
+	@echo "demo-drift-feature demo-drift-concept demo-black-friday (demo = demo-drift-feature)"
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,3 +41,66 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Docker Compose when an engine answers; otherwise the same system as supervised local processes.
+up: install
+	@if docker info >/dev/null 2>&1; then \
+		test -f .env || { echo ".env is missing: cp .env.example .env and set its values"; exit 1; }; \
+		$(COMPOSE) up -d --build --wait; \
+	else \
+		echo "No Docker engine answers (docker info failed): starting the local stack instead."; \
+		$(DW) up --mlflow-ui; \
+	fi
+
+down: install
+	@if docker info >/dev/null 2>&1; then $(COMPOSE) down; else $(DW) down; fi
+
+logs: install
+	@if docker info >/dev/null 2>&1; then $(COMPOSE) logs -f; else $(DW) logs --follow; fi
+
+api-logs: install
+	@if docker info >/dev/null 2>&1; then $(COMPOSE) logs -f api; else $(DW) logs api --follow; fi
+
+up-local: install
+	$(DW) up --mlflow-ui
+
+down-local: install
+	$(DW) down
+
+gen-base: install
+	$(DW) generate --scenario baseline --rows $(ROWS) --seed $(SEED) --out $(DATA)/baseline.parquet
+
+gen-feature: install
+	$(DW) generate --scenario feature_drift --rows $(ROWS) --seed $(SEED) --out $(DATA)/feature_drift.parquet
+
+gen-concept: install
+	$(DW) generate --scenario concept_drift --rows $(ROWS) --seed $(SEED) --out $(DATA)/concept_drift.parquet
+
+gen-blackfriday: install
+	$(DW) generate --scenario black_friday --rows $(ROWS) --seed $(SEED) --out $(DATA)/black_friday.parquet
+
+train: install
+	$(DW) train --data $(DATA)/baseline.parquet
+
+promote-prod: install
+	$(DW) promote "$$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)[-1]["version"])')" --alias production
+
+monitor: install
+	$(DW) monitor check --reference $(DATA)/baseline.parquet --current $(CURRENT)
+
+control: install
+	$(DW) control
+
+demo: demo-drift-feature
+
+demo-drift-feature: install
+	$(DW) demo feature-drift
+
+demo-drift-concept: install
+	$(DW) demo concept-drift
+
+demo-black-friday: install
+	$(DW) demo black-friday

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from driftwatch.agents.sentinel_logic import WINDOW_OF_VERSION
 from driftwatch.contracts.events import (
     DriftDetected,
     Event,
@@ -155,7 +154,7 @@ def rollback_due(
     Due when the incident is a performance one, its version is the one the last promotion put in
     production, that promotion replaced a version (something to go back to), and the incident's
     window is within ``rollback_within_windows`` windows of that version (the Sentinel's
-    ``window_of_version`` evidence). Returns a note when a rollback was considered and not due.
+    ``window_of_version``). Returns a note when a rollback was considered and not due.
     """
     promotion = state.promotions.get(incident.model_name)
     if incident.incident_type not in PERFORMANCE_INCIDENT_TYPES or promotion is None:
@@ -164,9 +163,9 @@ def rollback_due(
         return False, None
     if promotion.previous_version is None:
         return False, "no rollback: the promotion replaced no version"
-    window = incident.evidence.get(WINDOW_OF_VERSION)
-    if not isinstance(window, int) or isinstance(window, bool):
-        return False, f"no rollback: the incident carries no {WINDOW_OF_VERSION} evidence"
+    window = incident.window_of_version
+    if window is None:
+        return False, "no rollback: the incident carries no window_of_version"
     limit = policy.incidents.rollback_within_windows
     if window > limit:
         return False, f"no rollback: window {window} of version {promotion.version} > {limit}"

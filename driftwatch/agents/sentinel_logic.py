@@ -48,7 +48,6 @@ from driftwatch.contracts.vocabulary import (
 
 HANDLER = "sentinel"
 
-WINDOW_OF_VERSION = "window_of_version"
 """Evidence key: 1-based position of the incident's window among the windows of its model version
 the Sentinel has seen. The Planner reads it to tell whether an incident follows a promotion."""
 
@@ -106,6 +105,7 @@ class IncidentReport(_Frozen):
     model_version: str
     window_id: str
     window_revision: int
+    window_of_version: int
     dataset_uri: str | None
     labeled_rows: int
 
@@ -425,7 +425,6 @@ def _report(
         "statistics": {c.column: c.statistic for c in drifted},
         "shock_signals": list(assessment.shock_signals),
         "label_coverage": summary.label_coverage,
-        WINDOW_OF_VERSION: ordinal,
         "policy_version": policy.version,
     }
     if performance is not None:
@@ -447,6 +446,7 @@ def _report(
         model_version=summary.model_version,
         window_id=summary.window_id,
         window_revision=summary.revision,
+        window_of_version=ordinal,
         dataset_uri=summary.dataset_uri,
         labeled_rows=summary.labeled_rows,
     )

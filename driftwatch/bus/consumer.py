@@ -7,7 +7,9 @@ FastStream never retries a failed entry itself (FIELD-NOTES). Both acknowledge m
 ack is part of the ``Consumer``'s commit.
 
 Run one with ``faststream run --factory module:create_app`` or ``await app.run()``; tests may use
-``async with app:``. Startup waits for Redis and declares the topology before the broker starts.
+``async with app:``. Startup waits for Redis and declares the topology before the broker starts;
+the broker (``make_broker``) re-creates a group that vanishes under it, so a Redis restarted
+empty does not stop the app.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from faststream import AckPolicy, FastStream
-from faststream.redis import RedisBatchStreamMessage, RedisBroker, RedisStreamMessage, StreamSub
+from faststream.redis import RedisBatchStreamMessage, RedisStreamMessage, StreamSub
 
+from driftwatch.bus.broker import make_broker
 from driftwatch.bus.handling import Consumer, Delivery, Handler, HandlerContext, Outcome
-from driftwatch.bus.keeper import GroupKeeper
 from driftwatch.bus.metrics import MetricsServer, serve_metrics
 from driftwatch.bus.wire import entry_payload
 from driftwatch.contracts.events import Event
@@ -54,7 +56,7 @@ def consumer_app(
         max_records: XREADGROUP COUNT (default ``settings.consumer_max_records``).
     """
     consumer = Consumer(settings, group, handlers, name=name)
-    broker = RedisBroker(settings.redis_url, log_level=logging.DEBUG)
+    broker = make_broker(settings, log_level=logging.DEBUG)
     count = max_records or settings.consumer_max_records
 
     async def on_fresh(message: RedisStreamMessage) -> None:
@@ -94,7 +96,6 @@ def consumer_app(
         )
         broker.subscriber(stream=claimer, ack_policy=AckPolicy.MANUAL)(on_claimed)
 
-    keeper = GroupKeeper(settings, group)
     metrics_server: list[MetricsServer] = []
 
     async def open_resources() -> None:
@@ -108,13 +109,7 @@ def consumer_app(
         while metrics_server:
             metrics_server.pop().close()
 
-    return FastStream(
-        broker,
-        on_startup=[open_resources],
-        after_startup=[keeper.start],
-        on_shutdown=[keeper.stop],
-        after_shutdown=[close_resources],
-    )
+    return FastStream(broker, on_startup=[open_resources], after_shutdown=[close_resources])
 
 
 def _delivery(raw: Mapping[str, Any], consumer_name: str, delivery_count: int) -> Delivery:

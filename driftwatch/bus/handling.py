@@ -29,7 +29,7 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError, ResponseError, WatchError
 from tenacity import (
     AsyncRetrying,
     before_sleep_log,
@@ -251,15 +251,10 @@ class Consumer:
                     if item.outcome is None:
                         await self._run_handler(item)
                 await self._with_redis(self._commit, pipe, items)
-        except LINK_ERRORS as error:
-            logger.error(
-                "Redis unreachable for %.0f s, leaving %d pending: %s",
-                OUTAGE_RETRY_S,
-                len(items),
-                error,
-            )
+        except (RedisError, OSError) as error:  # gone past OUTAGE_RETRY_S, or refusing writes
+            logger.error("%s: Redis failed, leaving %d pending: %s", self.group, len(items), error)
             for item in items:
-                item.outcome, item.error = Outcome.FAILED, f"Redis unreachable: {error}"
+                item.outcome, item.error = Outcome.FAILED, f"Redis failed: {error}"
         self._account(items)
         return [item.outcome or Outcome.FAILED for item in items]
 
@@ -360,10 +355,20 @@ class Consumer:
                 self._failed(failure.item, failure.error)
                 continue
             try:
-                await pipe.execute()
-                return
+                results = await pipe.execute(raise_on_error=False)
             except WatchError:
                 logger.info("%s: another replica handled part of this batch", self.group)
+                continue
+            self._report_partial(results)
+            return
+
+    def _report_partial(self, results: list[object]) -> None:
+        """Log commands of a committed transaction that Redis refused (it has no rollback)."""
+        for result in results:
+            if isinstance(result, ResponseError) and str(result).startswith("NOGROUP"):
+                logger.info("%s: group vanished before the ack; its entries are gone", self.group)
+            elif isinstance(result, Exception):
+                logger.error("%s: a write of a committed batch failed: %s", self.group, result)
 
     def _queue(self, pipe: Pipeline, items: list[_Item]) -> None:
         acks: dict[str, list[str]] = defaultdict(list)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from driftwatch.cli import (  # noqa: F401
+    agent_commands,
     bus_commands,
     data_commands,
     model_commands,
     policy_commands,
     serve_commands,
+    stack_commands,
 )
 from driftwatch.cli.root import app
 

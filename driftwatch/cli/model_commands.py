@@ -66,6 +66,9 @@ def train_command(
     settings = Settings()
     try:
         frame = read_frame(data)
+    except TrainingDataError as error:
+        fail(str(error))
+    try:
         with console.status("reading data") as status:
             result = train_and_register(
                 frame,
@@ -81,7 +84,7 @@ def train_command(
     console.print(_metrics_table(result.metrics, f"holdout of {result.holdout_rows:,} rows"))
     console.print(
         f"[green]registered[/] {result.name} version [bold]{result.version}[/] "
-        f"(fit {result.fit_seconds:.1f} s on {result.train_rows:,} rows, run {result.run_id})"
+        f"(fit {result.fit_seconds:.1f} s on {result.train_rows:,} rows)\nrun {result.run_id}"
     )
     if promote_to is not None:
         _promote(settings, result.version, promote_to.value)
@@ -198,11 +201,14 @@ def _metrics_table(metrics: Metrics, title: str) -> Table:
 def _versions_table(name: str, versions: list[VersionInfo]) -> Table:
     from driftwatch.training.conventions import TAG_PLAN_ID
 
-    table = Table(title=f"{name} versions")
-    for column in ("version", "aliases", "AUC", "AP", "recall@1%FPR", "threshold", "plan"):
-        table.add_column(column, justify="left" if column in {"aliases", "plan"} else "right")
-    table.add_column("created (UTC)")
+    table = Table(title=f"{name} versions (metrics on each version's holdout)")
+    table.add_column("ver", justify="right")
+    table.add_column("aliases")
+    for column in ("AUC", "AP", "R@1%FPR", "thr"):
+        table.add_column(column, justify="right")
+    table.add_column("trained by")
     for info in versions:
+        plan_id = info.tags.get(TAG_PLAN_ID)
         table.add_row(
             info.version,
             ", ".join(info.aliases),
@@ -210,8 +216,7 @@ def _versions_table(name: str, versions: list[VersionInfo]) -> Table:
             _number(info.metrics.get("average_precision")),
             _number(info.metrics.get("recall_at_1pct_fpr")),
             _number(info.metrics.get("threshold")),
-            info.tags.get(TAG_PLAN_ID) or "manual",
-            info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"plan {plan_id[:8]}" if plan_id else "manual",
         )
     return table
 

@@ -224,6 +224,9 @@ class DriftDetected(Event):
     model_version: Version
     window_id: str
     window_revision: int = Field(0, ge=0)
+    window_of_version: int | None = Field(
+        None, ge=1, description="Position of the window among its version's windows (1 = first)."
+    )
     dataset_uri: str | None = None
     labeled_rows: int = Field(0, ge=0)
 

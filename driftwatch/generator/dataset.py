@@ -7,6 +7,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +33,8 @@ from driftwatch.generator.drift import (
     draw_categories,
     position_of,
     progress,
-    row_weight,
     volume_multiplier,
+    within_hours,
 )
 from driftwatch.generator.ground_truth import GroundTruth, drift_truth, ground_truth
 from driftwatch.generator.scenario import DEFAULT_START, Drift, Scenario
@@ -71,10 +72,11 @@ def generate(
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+    if isinstance(rows, bool) or not isinstance(rows, Integral) or rows < 1:
         raise ValueError(f"rows must be a positive integer, got {rows!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    rows, seed = int(rows), int(seed)
     begin = start or scenario.start or DEFAULT_START
     if begin.tzinfo is None:
         raise ValueError("start must be timezone-aware (e.g. 2026-11-02T00:00:00+00:00)")
@@ -87,23 +89,9 @@ def generate(
     ramps = {
         d.name: progress(d, position_of(d.onset, index, clock.hours_since_start)) for d in drifts
     }
-    weights = {
-        d.name: row_weight(d, index, clock.hours_since_start, clock.hour_of_day) for d in drifts
-    }
+    weights = {d.name: within_hours(d, ramps[d.name], clock.hour_of_day) for d in drifts}
     x = _features(rng, rows, clock.hour_of_day, drifts, weights)
-    regressors = fraud_model.terms(x)
-    base = fraud_model.FraudCoefficients()
-    latent = fraud_model.logit(regressors, base)
-    noise_sd = np.full(rows, base.noise_sd)
-    for drift in drifts:
-        if drift.fraud is None:
-            continue
-        changed = base.with_overrides(drift.fraud.coefficients)
-        weight = weights[drift.name]
-        shift = fraud_model.logit_change(regressors, base, changed)
-        latent = latent + weight * (shift + np.log(drift.fraud.odds_multiplier))
-        noise_sd = noise_sd + weight * (changed.noise_sd - base.noise_sd)
-    labels = fraud_model.sample_labels(rng, latent, noise_sd)
+    labels = _labels(rng, x, drifts, weights)
 
     frame = _frame(scenario, rows, seed, begin, clock.epoch_ms, x, labels)
     truths = tuple(drift_truth(d, ramps[d.name], weights[d.name], clock.epoch_ms) for d in drifts)
@@ -116,6 +104,28 @@ def generate(
         drifts=truths,
     )
     return GeneratedData(frame=frame, ground_truth=truth, scenario=scenario)
+
+
+def _labels(
+    rng: np.random.Generator,
+    x: fraud_model.FeatureArrays,
+    drifts: tuple[Drift, ...],
+    weights: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Fraud labels from the latent model, each drift's fraud change blended in by its weight."""
+    regressors = fraud_model.terms(x)
+    base = fraud_model.FraudCoefficients()
+    latent = fraud_model.logit(regressors, base)
+    noise_sd = np.full(x.amount.size, base.noise_sd)
+    for drift in drifts:
+        if drift.fraud is None:
+            continue
+        changed = base.with_overrides(drift.fraud.coefficients)
+        weight = weights[drift.name]
+        shift = fraud_model.logit_change(regressors, base, changed)
+        latent = latent + weight * (shift + np.log(drift.fraud.odds_multiplier))
+        noise_sd = noise_sd + weight * (changed.noise_sd - base.noise_sd)
+    return fraud_model.sample_labels(rng, latent, noise_sd)
 
 
 def _features(

@@ -32,14 +32,11 @@ def progress(drift: Drift, position: np.ndarray) -> np.ndarray:
     return weight
 
 
-def row_weight(
-    drift: Drift, rows: np.ndarray, hours_since_start: np.ndarray, hour_of_day: np.ndarray
-) -> np.ndarray:
-    """Per-row strength of ``drift``, including its restriction to some hours of the day."""
-    weight = progress(drift, position_of(drift.onset, rows, hours_since_start))
-    if drift.hours is not None:
-        weight = weight * np.isin(hour_of_day, drift.hours)
-    return weight
+def within_hours(drift: Drift, weight: np.ndarray, hour_of_day: np.ndarray) -> np.ndarray:
+    """``weight`` set to 0 outside the drift's hours of the day (unchanged when it has none)."""
+    if drift.hours is None:
+        return weight
+    return weight * np.isin(hour_of_day, drift.hours)
 
 
 def position_of(point: Point, rows: np.ndarray, hours_since_start: np.ndarray) -> np.ndarray:
@@ -54,9 +51,7 @@ def volume_multiplier(drifts: tuple[Drift, ...]) -> VolumeFn:
     def multiplier(hours_since_start: np.ndarray, hour_of_day: np.ndarray) -> np.ndarray:
         total = np.ones(hours_since_start.shape)
         for drift, factor in changes:
-            weight = progress(drift, hours_since_start)
-            if drift.hours is not None:
-                weight = weight * np.isin(hour_of_day, drift.hours)
+            weight = within_hours(drift, progress(drift, hours_since_start), hour_of_day)
             total = total * (1.0 + weight * (factor - 1.0))
         return total
 

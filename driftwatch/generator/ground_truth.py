@@ -13,7 +13,7 @@ from driftwatch.contracts.vocabulary import IncidentType
 from driftwatch.generator.scenario import Drift
 from driftwatch.generator.world import descendants
 
-VOLUME_COLUMNS = ("timestamp", "transaction_hour")  # a volume change moves the event-time mix
+VOLUME_COLUMNS = ("timestamp", "transaction_hour")  # volume moves the event times and their hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +23,9 @@ class DriftTruth:
     Attributes:
         columns: Feature columns the drift changes directly.
         induced_columns: Feature columns drawn from a changed column, so they move too.
-        first_row: First row the drift touches (None: no row in this data).
-        full_row: First row at full strength (None: the ramp does not finish in this data).
-        end_row: First row after the drift ended (None: still on at the last row).
+        first_row: First row the drift changes (None: no row in this data).
+        full_row: First row changed at full strength (None: the ramp does not finish here).
+        end_row: First row after the drift's window closed (None: open at the last row).
         affected_rows: Rows with non-zero strength (after any hour-of-day restriction).
     """
 
@@ -81,15 +81,20 @@ class GroundTruth:
 def drift_truth(
     drift: Drift, progress: np.ndarray, weight: np.ndarray, epoch_ms: np.ndarray
 ) -> DriftTruth:
-    """Locate ``drift`` in the rows from its unrestricted ``progress`` and row ``weight``."""
+    """Locate ``drift`` in the rows.
+
+    Args:
+        drift: The drift as configured.
+        progress: Its strength per row ignoring any hour-of-day restriction (finds the end).
+        weight: Its strength per row as applied (finds the first and the first full row).
+        epoch_ms: Event times, to report the rows' times.
+    """
     direct = set(drift.features)
     if drift.volume is not None:
         direct |= {c for c in VOLUME_COLUMNS if c in FEATURE_NAMES}
-    induced: set[str] = set().union(*(descendants(c) for c in direct)) if direct else set()
-    if drift.volume is not None:
-        induced |= descendants("timestamp")
-    first = _first(progress > 0)
-    full = _first(progress >= 1.0)
+    induced: set[str] = set().union(*(descendants(c) for c in direct))
+    first = _first(weight > 0)
+    full = _first(weight >= 1.0)
     end = None
     if drift.end is not None and first is not None:
         after = np.flatnonzero((progress == 0) & (np.arange(progress.size) > first))

@@ -52,7 +52,7 @@ class Point(_Strict):
 
     @property
     def value(self) -> float:
-        return float(self.row if self.row is not None else self.hours)  # type: ignore[arg-type]
+        return float(self.row) if self.row is not None else float(self.hours or 0.0)
 
 
 class Span(_Strict):
@@ -73,7 +73,7 @@ class Span(_Strict):
 
     @property
     def value(self) -> float:
-        return float(self.rows if self.rows is not None else self.hours)  # type: ignore[arg-type]
+        return float(self.rows) if self.rows is not None else float(self.hours or 0.0)
 
 
 class FeatureChange(_Strict):

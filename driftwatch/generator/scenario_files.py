@@ -51,7 +51,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         return parse_scenario(text, str(path))
     if as_text not in shipped_names():
         known = ", ".join(shipped_names())
-        raise ScenarioError(f"unknown scenario {as_text!r}; shipped scenarios: {known}")
+        raise ScenarioError(
+            f"unknown scenario {as_text!r}; shipped scenarios: {known} "
+            "(a file path needs a '/' or a .yaml suffix)"
+        )
     resource = resources.files("driftwatch.generator").joinpath(_SHIPPED, f"{as_text}.yaml")
     return parse_scenario(
         resource.read_text(encoding="utf-8"), f"<package>/{_SHIPPED}/{as_text}.yaml"

@@ -18,17 +18,17 @@ from driftwatch.contracts.events import ColumnDrift, PerformanceSummary, VolumeP
 from driftwatch.contracts.policy import Policy
 from driftwatch.contracts.vocabulary import Severity, max_severity
 from driftwatch.monitor.columns import ColumnMapping
-from driftwatch.monitor.drift import DriftResult, DriftTests, as_dataset, compute_drift
+from driftwatch.monitor.drift import DriftResult, DriftTests, compute_drift
 from driftwatch.monitor.performance import (
     ReferencePerformance,
     reference_performance,
     window_performance,
 )
 from driftwatch.monitor.severity import drift_severity, performance_severity
+from driftwatch.monitor.timematch import matched_reference
 from driftwatch.monitor.volume import volume_profile
 
 if TYPE_CHECKING:
-    from evidently import Dataset
     from evidently.core.report import Snapshot
 
 
@@ -39,14 +39,12 @@ class Reference:
     Attributes:
         frame: the sample (features, score, label, event time where present).
         mapping: its column roles, narrowed to what the sample holds.
-        dataset: the Evidently view of ``frame``.
         performance: AUC/AP and bootstrap draws; None without both classes of labels and scores.
         rows_per_hour: the traffic rate the reference stands for; None: the sample's own rate.
     """
 
     frame: pd.DataFrame
     mapping: ColumnMapping
-    dataset: Dataset
     performance: ReferencePerformance | None
     rows_per_hour: float | None = None
 
@@ -72,7 +70,7 @@ class Reference:
             if labels.any() and not labels.all():
                 scores = labeled[mapping.prediction].to_numpy(dtype=float)
                 performance = reference_performance(scores, labels)
-        return cls(frame, mapping, as_dataset(frame, mapping), performance, rows_per_hour)
+        return cls(frame, mapping, performance, rows_per_hour)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -178,19 +176,22 @@ def judge_window(
         tests: the drift test and threshold per column kind.
         policy: the thresholds that turn drift share and AUC drop into levels.
         threshold: the version's decision threshold, for precision and recall.
-        seed: the bootstrap seed (``window_seed(window_id)``).
+        seed: seeds the bootstrap and the reference's time matching (``window_seed``).
 
     Raises:
         ColumnMappingError: the window lacks a feature of the reference's mapping.
     """
     mapping = reference.mapping
     mapping.validate(window, "window")
-    drift = compute_drift(reference.dataset, window, mapping, tests)
-    volume = None
     time = mapping.timestamp
-    if time is not None and time in window:
+    timed = time is not None and time in window
+    compared = reference.frame
+    volume = None
+    if timed:
+        compared = matched_reference(reference.frame, window[time], time, seed)
         volume = volume_profile(
             window[time], reference.frame[time], reference_rows_per_hour=reference.rows_per_hour
         )
+    drift = compute_drift(compared, window, mapping, tests)
     labels = judge_labels(reference, window, threshold=threshold, policy=policy, seed=seed)
     return WindowJudgement(drift, volume, drift_severity(drift.drift_share, policy), labels)

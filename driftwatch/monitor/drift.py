@@ -1,10 +1,17 @@
-"""Per-column data drift and prediction-score drift of a window against its reference (Evidently).
+"""Per-column data drift and prediction-score drift of a window against its reference.
 
-The test per column kind and its threshold are fixed in settings (normed Wasserstein for numbers,
-Jensen-Shannon distance for categories, both at 0.1 by default): effect sizes, not p-values, so a
-window's verdict does not depend on its size and does not grow more trigger-happy with every
-column tested. Each column's verdict is read from Evidently's own test status (FAIL = drifted)
-rather than re-derived, because a statistic is a p-value for some tests and a distance for others.
+A column drifts when two things hold:
+
+1. **Effect size** - Evidently's test with the fixed per-kind method and threshold from settings
+   (normed Wasserstein for numbers, Jensen-Shannon distance for categories, 0.1 each) fails. The
+   verdict is read from Evidently's test status (FAIL), because a statistic is a p-value for some
+   methods and a distance for others. A distance does not shrink to "significant" as windows
+   grow, so the test family and its meaning stay the same at any window size.
+2. **Significance, Bonferroni-corrected** - the two-sample test of the same column (Kolmogorov-
+   Smirnov for numbers, chi-square for categories) rejects at ``FAMILY_ALPHA / features``. At
+   2000 rows a distance of 0.1 is within reach of sampling noise for heavy-tailed columns (the
+   amount), so the effect size alone would alarm on about 2 % of stable windows; the corrected
+   test bounds the chance that any feature of a stable window is flagged by ``FAMILY_ALPHA``.
 """
 
 from __future__ import annotations
@@ -19,12 +26,16 @@ import pandas as pd
 
 from driftwatch.contracts.events import ColumnDrift
 from driftwatch.monitor.columns import ColumnMapping
+from driftwatch.monitor.significance import two_sample_p_value
 
 if TYPE_CHECKING:
     from evidently import Dataset
     from evidently.core.report import Snapshot
 
     from driftwatch.settings import Settings
+
+FAMILY_ALPHA = 0.01
+"""Chance that noise flags any feature of a window whose distribution did not change."""
 
 _VALUE_DRIFT = "evidently:metric_v2:ValueDrift"
 
@@ -75,7 +86,7 @@ class DriftResult:
 
 
 def as_dataset(frame: pd.DataFrame, mapping: ColumnMapping) -> Dataset:
-    """Wrap ``frame`` for Evidently with explicit column types (build once per reference)."""
+    """Wrap ``frame`` for Evidently with explicit column types, so nothing is re-guessed."""
     from evidently import Dataset
 
     wanted = [*mapping.features, *([mapping.prediction] if mapping.prediction else [])]
@@ -84,15 +95,15 @@ def as_dataset(frame: pd.DataFrame, mapping: ColumnMapping) -> Dataset:
 
 
 def compute_drift(
-    reference: Dataset,
+    reference: pd.DataFrame,
     current: pd.DataFrame,
     mapping: ColumnMapping,
     tests: DriftTests,
 ) -> DriftResult:
-    """Run Evidently's DataDriftPreset on the features and ValueDrift on the score.
+    """Run Evidently's DataDriftPreset on the features and ValueDrift on the score, then gate.
 
     Args:
-        reference: the version's reference sample, from ``as_dataset``.
+        reference: the reference rows to compare with (see ``timematch``).
         current: the window; holds every feature of ``mapping`` (``ColumnMapping.validate``).
         mapping: column roles; the score is tested only when ``mapping.prediction`` is in both.
         tests: the fixed test and threshold per column kind.
@@ -111,7 +122,7 @@ def compute_drift(
         )
     ]
     score = mapping.prediction
-    test_score = score is not None and score in current and score in reference.as_dataframe()
+    test_score = score is not None and score in current and score in reference
     if test_score:
         metrics.append(
             ValueDrift(
@@ -120,17 +131,32 @@ def compute_drift(
                 threshold=tests.threshold("numerical"),
             )
         )
-    report = Report(metrics, include_tests=True)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         # Evidently's renderers divide by zero-variance columns; the verdicts are unaffected.
         warnings.simplefilter("ignore")
-        snapshot = report.run(as_dataset(current, mapping), reference)
-    verdicts = _verdicts(snapshot.dict(), mapping)
+        snapshot = Report(metrics, include_tests=True).run(
+            as_dataset(current, mapping), as_dataset(reference, mapping)
+        )
+    level = FAMILY_ALPHA / len(mapping.features)
+    verdicts = {
+        column: _gated(effect, reference[column], current[column], level)
+        for column, effect in _effect_verdicts(snapshot.dict(), mapping).items()
+    }
     columns = [verdicts[name] for name in mapping.features]
     return DriftResult(columns, verdicts.get(score) if test_score else None, snapshot)
 
 
-def _verdicts(payload: dict[str, Any], mapping: ColumnMapping) -> dict[str, ColumnDrift]:
+def _gated(
+    effect: ColumnDrift, reference: pd.Series, current: pd.Series, level: float
+) -> ColumnDrift:
+    """The effect-size verdict, kept only when the difference is also significant."""
+    if not effect.drifted:
+        return effect
+    significant = two_sample_p_value(reference, current, effect.kind) < level
+    return effect if significant else effect.model_copy(update={"drifted": False})
+
+
+def _effect_verdicts(payload: dict[str, Any], mapping: ColumnMapping) -> dict[str, ColumnDrift]:
     values: dict[str, tuple[str, float, float]] = {}
     for metric in payload["metrics"]:
         config = metric["config"]
@@ -156,7 +182,7 @@ def _verdicts(payload: dict[str, Any], mapping: ColumnMapping) -> dict[str, Colu
 
 
 def _finite(value: float) -> float:
-    """Events refuse NaN/inf; a distance that overflowed is simply very large."""
+    """Events refuse NaN/inf: an undefined statistic reads 0, an overflowing one very large."""
     if math.isnan(value):
         return 0.0
     return max(min(value, 1e300), -1e300)

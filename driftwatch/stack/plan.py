@@ -55,6 +55,7 @@ class StackPlan(_Model):
     redis_url: str
     redis_embedded: bool
     api_url: str
+    window_rows: int = Field(description="The monitor's window size, for the label delay.")
     policy_path: str | None
     tracking_uri: str
     mlflow_ui_url: str | None = None

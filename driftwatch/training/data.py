@@ -66,7 +66,7 @@ def check_labeled(frame: pd.DataFrame, *, min_per_class: int = MIN_PER_CLASS) ->
     labels = frame[LABEL]
     if labels.isna().any():
         raise TrainingDataError(f"label column {LABEL!r} has {int(labels.isna().sum())} nulls")
-    unexpected = sorted(set(labels.unique()) - {0, 1})
+    unexpected = sorted(set(labels.unique().tolist()) - {0, 1})
     if unexpected:
         raise TrainingDataError(f"label column {LABEL!r} must be 0/1, found {unexpected[:5]}")
     counts = labels.astype(int).value_counts()

@@ -23,9 +23,10 @@ import pandas as pd
 import pytest
 import redis
 import schemathesis
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from prometheus_client.parser import text_string_to_metric_families
+from schemathesis import GenerationMode
 
 from driftwatch.bus.publish import publish_sync
 from driftwatch.bus.server import start_embedded
@@ -244,20 +245,151 @@ def test_reload_requires_the_bearer_token(base_url: str) -> None:
     assert reloaded.json()["model"]["version"] == "1"
 
 
-@pytest.fixture
-def api_schema(base_url: str) -> Any:
-    return schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+Result = tuple[int, str]
+"""(status code, model version or error) of one request of the background load."""
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+class Load:
+    """Concurrent single-row requests until stopped, every answer recorded."""
+
+    def __init__(self, client: httpx.AsyncClient, body: dict[str, Any], connections: int = 8):
+        self.results: list[Result] = []
+        self._client = client
+        self._body = body
+        self._stop = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._loop()) for _ in range(connections)]
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                answer = await self._client.post("/predict", json=self._body)
+            except httpx.HTTPError as error:
+                self.results.append((0, repr(error)))
+                continue
+            ok = answer.status_code == 200
+            self.results.append(
+                (answer.status_code, answer.json()["model_version"] if ok else answer.text)
+            )
+
+    async def stop(self) -> list[Result]:
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+        return self.results
 
 
-@schema.parametrize()
-@hypothesis_settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-def test_no_input_gets_a_server_error(case: schemathesis.Case) -> None:
-    case.call_and_validate(timeout=30)
+async def _families(client: httpx.AsyncClient) -> list[Any]:
+    return list(text_string_to_metric_families((await client.get("/metrics")).text))
+
+
+async def _metric(client: httpx.AsyncClient, name: str) -> float:
+    return sum(
+        sample.value
+        for family in await _families(client)
+        for sample in family.samples
+        if sample.name == name
+    )
+
+
+async def _workers_serving(client: httpx.AsyncClient, version: str) -> set[str]:
+    """Pids of the live workers whose version-info gauge is 1 for ``version``."""
+    return {
+        sample.labels["pid"]
+        for family in await _families(client)
+        for sample in family.samples
+        if sample.name == "driftwatch_model_version_info"
+        and sample.labels["version"] == version
+        and sample.value == 1
+    }
+
+
+async def _release(client: httpx.AsyncClient, settings: Settings, version: str, old: str) -> float:
+    """Promote ``version`` and announce it; seconds until every worker serves it."""
+    await asyncio.to_thread(promote, settings, version, "production")
+    event = ReleaseDecided(
+        decision="promoted",
+        model_name=settings.model_name,
+        candidate_version=version,
+        previous_version=old,
+        alias="production",
+        reason="e2e promotion",
+    )
+    started = time.monotonic()
+    await asyncio.to_thread(publish_sync, settings, event)
+
+    async def every_worker_swapped() -> bool:
+        return len(await _workers_serving(client, version)) == WORKERS
+
+    await _until(every_worker_swapped, f"every worker to serve version {version}")
+    return time.monotonic() - started
+
+
+async def test_a_promotion_swaps_every_worker_under_load_without_failures(
+    base_url: str, stack: Settings, rows: pd.DataFrame
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        load = Load(client, _payload(rows.head(1))[0])
+        try:
+            await _until(lambda: _answered(load, 20), "the load to start")
+            swap_s = await _release(client, stack, "2", "1")
+            answered = len(load.results)
+            await _until(lambda: _answered(load, answered + 20), "answers after the swap")
+        finally:
+            results = await load.stop()
+        await _release(client, stack, "1", "2")
+    assert [r for r in results if r[0] != 200] == []
+    assert {version for _, version in results} == {"1", "2"}
+    assert {version for _, version in results[answered:]} == {"2"}
+    assert swap_s < 10
+
+
+async def test_redis_stopped_under_load_fails_no_prediction_and_publishing_resumes(
+    base_url: str, stack: Settings, rows: pd.DataFrame, valkey: Valkey
+) -> None:
+    published = "driftwatch_prediction_batches_published_total"
+    dropped = "driftwatch_prediction_rows_dropped_total"
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        load = Load(client, _payload(rows.head(1))[0])
+        try:
+            before = await _metric(client, published)
+            await _until(lambda: _grew(client, published, before), "batches to be published")
+            valkey.stop()
+            dropped_before = await _metric(client, dropped)
+            await _until(lambda: _grew(client, dropped, dropped_before), "dropped rows counted")
+            answered = len(load.results)
+            await _until(lambda: _answered(load, answered + 50), "answers while Redis is down")
+            valkey.restart()
+            at_restart = await _metric(client, published)
+            await _until(lambda: _grew(client, published, at_restart), "publishing to resume")
+        finally:
+            results = await load.stop()
+    assert [r for r in results if r[0] != 200] == []
+    assert _events(stack, PredictionBatch.STREAM), "batches reach the restarted server"
+
+
+async def _answered(load: Load, count: int) -> bool:
+    return len(load.results) >= count
+
+
+async def _grew(client: httpx.AsyncClient, name: str, baseline: float) -> bool:
+    return await _metric(client, name) > baseline
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_generated_input_gets_a_server_error(base_url: str, mode: GenerationMode) -> None:
+    """Schemathesis against the served OpenAPI schema, every operation, valid and invalid data."""
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @hypothesis_settings(
+            max_examples=25,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case: schemathesis.Case) -> None:
+            case.call_and_validate(timeout=30)
+
+        check()

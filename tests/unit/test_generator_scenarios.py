@@ -33,7 +33,7 @@ def test_scenario_shifts_exactly_its_ground_truth_columns(scenario: str) -> None
 def test_black_friday_shock_day_shifts_exactly_its_ground_truth_columns() -> None:
     """Rows in a fixed event-time window are an iid sample, so whole days compare cleanly."""
     data = generate("black_friday", 14_000, 21)
-    shock = data.ground_truth.drifts[0]
+    shock = next(d for d in data.ground_truth.drifts if d.name == "shopping_day")
     shock_day = data.frame.iloc[shock.first_row : shock.end_row]
     reference = generate("baseline", ROWS, 22).frame
     week = reference[reference[TIMESTAMP] < pd.Timestamp("2026-11-09T00:00:00Z")]
@@ -121,7 +121,11 @@ def test_black_friday_is_a_bounded_shock_in_event_time() -> None:
 
 
 def test_black_friday_evening_has_more_rows_per_event_time_hour() -> None:
-    frame = generate("black_friday", 14_000, 3).frame
+    data = generate("black_friday", 14_000, 3)
+    frame = data.frame
+    rush = next(d for d in data.ground_truth.drifts if d.name == "evening_rush")
+    assert rush.first_time is not None
+    assert rush.first_time.startswith("2026-11-27T20")
     stamps = frame[TIMESTAMP]
     evening = frame["transaction_hour"].between(20, 23)
     thursday = evening & stamps.dt.day.eq(26)

@@ -12,7 +12,7 @@ from driftwatch.agents.planner_logic import (
     plan_for,
     plans_over,
 )
-from driftwatch.agents.sentinel_logic import WINDOW_OF_VERSION, SentinelState, on_summary
+from driftwatch.agents.sentinel_logic import SentinelState, on_summary
 from driftwatch.contracts.events import (
     DriftDetected,
     Event,
@@ -39,13 +39,12 @@ def incident(
     window: int | None = 1,
     name: str = "i",
 ) -> DriftDetected:
-    evidence = {} if window is None else {WINDOW_OF_VERSION: window}
     return DriftDetected(
         event_id=uuid5(NAMESPACE_URL, f"event/{name}"),
         incident_id=uuid5(NAMESPACE_URL, f"incident/{name}"),
         incident_type=incident_type,
         severity=severity,
-        evidence=evidence,
+        window_of_version=window,
         recommended_action="noop",
         model_name=MODEL,
         model_version=version,
@@ -277,5 +276,5 @@ def test_a_sentinel_incident_soon_after_a_promotion_is_rolled_back() -> None:
 
     plan = plan_for(detected, PlannerState.rebuilt(PROMOTED), PROMOTION)
 
-    assert detected.evidence[WINDOW_OF_VERSION] == 3
+    assert detected.window_of_version == 3
     assert (plan.action, plan.target_alias) == ("rollback", "production")

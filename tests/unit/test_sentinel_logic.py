@@ -10,7 +10,6 @@ import pytest
 
 from driftwatch.agents.sentinel_logic import (
     SEEN_WINDOWS_KEPT,
-    WINDOW_OF_VERSION,
     SentinelOutcome,
     SentinelState,
     ShockRule,
@@ -208,7 +207,7 @@ def test_an_incident_carries_what_drift_detected_needs() -> None:
     assert event.dataset_uri == item.dataset_uri
     assert [c.column for c in event.drifted_columns] == ["geo_distance_km"]
     assert (event.drift_share, event.auc_drop_lower, event.volume_ratio) == (0.3, 0.02, 1.0)
-    assert event.evidence[WINDOW_OF_VERSION] == 1
+    assert event.window_of_version == 1
     assert event.evidence["drifted_features"] == ["geo_distance_km"]
     assert event.evidence["drift_level"] == "medium"
     assert event.evidence["performance_level"] == "low"
@@ -354,7 +353,7 @@ def test_a_revision_with_labels_opens_a_performance_incident_for_a_seen_window()
     assert kinds(second) == [("opened", "performance_degradation")]
     (incident,) = second.announced
     assert incident.report.window_revision == 1
-    assert incident.report.evidence[WINDOW_OF_VERSION] == 1
+    assert incident.report.window_of_version == 1
     assert second.state.windows_by_version == first.state.windows_by_version == {"1": 1}
 
 
@@ -379,7 +378,7 @@ def test_window_ordinal_counts_per_version() -> None:
     outcomes = fold(clean("a"), clean("b"), clean("c", version="2"), drifted("d", version="2"))
 
     (incident,) = outcomes[-1].announced
-    assert incident.report.evidence[WINDOW_OF_VERSION] == 2
+    assert incident.report.window_of_version == 2
     assert outcomes[-1].state.windows_by_version == {"1": 2, "2": 2}
 
 

@@ -95,7 +95,7 @@ def test_bad_fields_are_422_naming_the_field(client: TestClient, body: Any, fiel
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_numbers_are_422(client: TestClient, number: str) -> None:
-    body = '{"transaction_amount": %s, "transaction_hour": 1}' % number
+    body = f'{{"transaction_amount": {number}, "transaction_hour": 1}}'
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "finite_number"

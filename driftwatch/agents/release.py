@@ -1,0 +1,306 @@
+"""The Release agent: ``PlanCreated`` -> ``ReleaseDecided``; approvals run or reject held plans.
+
+A consumer of the ``release`` group. Per plan action: ``noop`` is recorded; ``hold_for_approval``
+is decided ``held`` and the plan kept until ``driftwatch approve``/``reject``; ``rollback`` moves
+production back to previous-production; ``retrain_and_evaluate`` defers below the plan's
+``min_labeled_rows``, else trains a candidate in a worker thread (``retrain``), judges it with
+``release_gates`` and moves the plan's alias when every gate passes.
+
+Each plan runs under its lock (two approvals of one plan never train twice), and its effects
+outside Redis are idempotent by key: the candidate is found again by its plan tag, and the alias
+move is recorded before it is made (``state.alias_intent``), so a plan redone after a crash reports
+one move with the same versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from faststream import FastStream
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+
+from driftwatch.agents import state
+from driftwatch.agents.release_gates import judge_release
+from driftwatch.agents.retrain import evaluate_candidate, read_labeled_window
+from driftwatch.bus.consumer import Handler, HandlerContext, consumer_app
+from driftwatch.contracts.events import (
+    Event,
+    GateResult,
+    PlanApproved,
+    PlanCreated,
+    PlanRejected,
+    ReleaseDecided,
+    derived_event_id,
+)
+from driftwatch.contracts.vocabulary import Action
+from driftwatch.settings import Settings
+from driftwatch.training import (
+    PREVIOUS_PRODUCTION,
+    PRODUCTION,
+    NoPreviousProduction,
+    RegistryError,
+    TrainingDataError,
+    aliases,
+    promote,
+    rollback,
+)
+
+logger = logging.getLogger(__name__)
+
+GROUP = "release"
+
+
+class UnknownPlan(LookupError):
+    """An approval or rejection of a plan this agent has not handled (yet): retried, then
+    dead-lettered, since the plan may still be on its way."""
+
+
+@cache
+def decisions(registry: CollectorRegistry = REGISTRY) -> Counter:
+    """``driftwatch_release_decisions_total{decision}``."""
+    return Counter(
+        "driftwatch_release_decisions",
+        "Release decisions, by outcome.",
+        ["decision"],
+        registry=registry,
+    )
+
+
+@cache
+def gate_values(registry: CollectorRegistry = REGISTRY) -> Gauge:
+    """``driftwatch_quality_gate_value{gate}``: the last value each gate judged."""
+    return Gauge(
+        "driftwatch_quality_gate_value",
+        "Last value judged per quality gate (labeled rows, AUC, AP, AUC diff vs production).",
+        ["gate"],
+        registry=registry,
+    )
+
+
+class Release:
+    """The Release agent's handlers, bound to its settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def handlers(self) -> dict[type[Event], Handler]:
+        return {
+            PlanCreated: self.on_plan,
+            PlanApproved: self.on_answer,
+            PlanRejected: self.on_answer,
+        }
+
+    async def on_plan(self, plan: PlanCreated, ctx: HandlerContext) -> Sequence[Event]:
+        """Execute a plan, or hold it for approval."""
+        async with state.locked(ctx, f"plan:{plan.plan_id}"):
+            if await state.load_plan(ctx.redis, self.settings, plan.plan_id) is not None:
+                logger.info("plan %s was already decided by another replica", plan.plan_id)
+                return []
+            if plan.action == "hold_for_approval":
+                decided = _decided(
+                    plan,
+                    plan,
+                    decision="held",
+                    reason=f"waiting for `driftwatch approve {plan.plan_id}` or `reject`; "
+                    f"approval runs {plan.held_action}. {plan.reason}",
+                )
+                status: state.PlanStatus = "held"
+            else:
+                decided = await self._execute(plan, plan.action, plan, ctx, note="")
+                status = "done"
+            state.save_plan(
+                ctx, state.PlanRecord(plan=plan, status=status, decision=decided.decision)
+            )
+        return [self._count(decided)]
+
+    async def on_answer(
+        self, answer: PlanApproved | PlanRejected, ctx: HandlerContext
+    ) -> Sequence[Event]:
+        """Run a held plan's action for the person who approved it, or record their rejection."""
+        async with state.locked(ctx, f"plan:{answer.plan_id}"):
+            record = await self._held(answer.plan_id, ctx)
+            if record is None:
+                return []
+            plan, why = record.plan, f": {answer.reason}" if answer.reason else ""
+            if isinstance(answer, PlanRejected):
+                reason = f"rejected by {answer.who}{why}"
+                decided = _decided(plan, answer, decision="rejected", reason=reason)
+            else:
+                action: Action = plan.held_action or "retrain_and_evaluate"
+                note = f"approved by {answer.who}{why}"
+                decided = await self._execute(plan, action, answer, ctx, note=note)
+            status: state.PlanStatus = "rejected" if decided.decision == "rejected" else "approved"
+            update = {"status": status, "decision": decided.decision}
+            state.save_plan(ctx, record.model_copy(update=update))
+        return [self._count(decided)]
+
+    async def _held(self, plan_id: UUID, ctx: HandlerContext) -> state.PlanRecord | None:
+        record = await state.load_plan(ctx.redis, self.settings, plan_id)
+        if record is None:
+            raise UnknownPlan(f"no plan {plan_id} has reached the Release agent")
+        if record.status != "held":
+            logger.warning("plan %s is %s, not held: nothing to do", plan_id, record.status)
+            return None
+        return record
+
+    async def _execute(
+        self, plan: PlanCreated, action: Action, cause: Event, ctx: HandlerContext, *, note: str
+    ) -> ReleaseDecided:
+        """Run ``action`` for ``plan``; ``note`` (who approved) is added to the reason."""
+        if plan.model_name != self.settings.model_name:
+            reason = f"this Release agent manages model {self.settings.model_name!r}, not this one"
+            return _decided(plan, cause, decision="blocked", reason=reason)
+        if action == "retrain_and_evaluate":
+            return await self._retrain(plan, cause, ctx, note)
+        if action == "rollback":
+            return await self._rollback(plan, cause, ctx, note)
+        if action == "noop":
+            return _decided(plan, cause, decision="noop", reason=note or plan.reason)
+        raise ValueError(f"plan {plan.plan_id}: {action} is not an action to execute")
+
+    async def _retrain(
+        self, plan: PlanCreated, cause: Event, ctx: HandlerContext, note: str
+    ) -> ReleaseDecided:
+        settings, target = self.settings, plan.target_alias
+        try:
+            window = await asyncio.to_thread(read_labeled_window, settings, plan.dataset_uri)
+        except (OSError, TrainingDataError) as error:
+            return _decided(plan, cause, decision="blocked", reason=f"window unusable: {error}")
+        current = await asyncio.to_thread(aliases, settings)
+        recorded = await state.recorded_intent(ctx.redis, settings, plan.plan_id)
+        previous = recorded.previous if recorded is not None else current.get(target)
+        champion = previous if target == PRODUCTION else current.get(PRODUCTION)
+        if len(window) < plan.gates.min_labeled_rows:
+            verdict = judge_release(
+                len(window), plan.gates, promote_if_gates_pass=plan.promote_if_gates_pass
+            )
+            return self._judged(
+                plan,
+                cause,
+                verdict.decision,
+                verdict.gates,
+                verdict.reason,
+                previous_version=previous,
+            )
+        logger.info("plan %s: retraining on %d labeled rows", plan.plan_id, len(window))
+        try:
+            async with ctx.keep_alive():
+                evaluation = await asyncio.to_thread(
+                    evaluate_candidate, settings, plan, window, champion
+                )
+        except (TrainingDataError, RegistryError) as error:
+            return _decided(plan, cause, decision="blocked", reason=f"cannot retrain: {error}")
+        verdict = judge_release(
+            len(window),
+            plan.gates,
+            promote_if_gates_pass=plan.promote_if_gates_pass,
+            candidate=evaluation.candidate,
+            champion=evaluation.champion,
+        )
+        fields: dict[str, Any] = {"candidate_version": evaluation.version}
+        if verdict.decision == "promoted":
+            proposed = state.AliasIntent(
+                alias=target, version=evaluation.version, previous=previous
+            )
+            intent = await state.alias_intent(ctx.redis, settings, plan.plan_id, proposed)
+            await asyncio.to_thread(promote, settings, intent.version, intent.alias)
+            fields |= {"alias": target, "previous_version": intent.previous}
+        else:
+            fields["previous_version"] = previous
+        return self._judged(
+            plan, cause, verdict.decision, verdict.gates, _joined(verdict.reason, note), **fields
+        )
+
+    async def _rollback(
+        self, plan: PlanCreated, cause: Event, ctx: HandlerContext, note: str
+    ) -> ReleaseDecided:
+        settings = self.settings
+        intent = await state.recorded_intent(ctx.redis, settings, plan.plan_id)
+        current = await asyncio.to_thread(aliases, settings)
+        if intent is None:
+            production, target = current.get(PRODUCTION), current.get(PREVIOUS_PRODUCTION)
+            if production != plan.model_version:
+                reason = (
+                    f"production is {production}, not the incident's version "
+                    f"{plan.model_version}: nothing to roll back"
+                )
+                return _decided(
+                    plan, cause, decision="noop", previous_version=production, reason=reason
+                )
+            if target is None:
+                reason = f"no {PREVIOUS_PRODUCTION} version to roll back to"
+                return _decided(plan, cause, decision="blocked", reason=reason)
+            proposed = state.AliasIntent(alias=PRODUCTION, version=target, previous=production)
+            intent = await state.alias_intent(ctx.redis, settings, plan.plan_id, proposed)
+        if current.get(PRODUCTION) != intent.version:
+            try:
+                await asyncio.to_thread(rollback, settings)
+            except NoPreviousProduction as error:
+                return _decided(plan, cause, decision="blocked", reason=str(error))
+        return _decided(
+            plan,
+            cause,
+            decision="rolled_back",
+            candidate_version=intent.version,
+            previous_version=intent.previous,
+            alias=PRODUCTION,
+            reason=_joined(f"production {intent.previous} -> {intent.version}", note),
+        )
+
+    def _judged(
+        self,
+        plan: PlanCreated,
+        cause: Event,
+        decision: str,
+        gates: list[GateResult],
+        reason: str,
+        **fields: Any,
+    ) -> ReleaseDecided:
+        for gate in gates:
+            if gate.value is not None:
+                gate_values().labels(gate.gate).set(gate.value)
+        return _decided(plan, cause, decision=decision, gates=gates, reason=reason, **fields)
+
+    @staticmethod
+    def _count(decided: ReleaseDecided) -> ReleaseDecided:
+        decisions().labels(decided.decision).inc()
+        logger.info(
+            "plan %s: %s (candidate %s, alias %s): %s",
+            decided.plan_id,
+            decided.decision,
+            decided.candidate_version,
+            decided.alias,
+            decided.reason,
+        )
+        return decided
+
+
+def _joined(*parts: str) -> str:
+    return ". ".join(part for part in parts if part)
+
+
+def _decided(plan: PlanCreated, cause: Event, **fields: Any) -> ReleaseDecided:
+    """The decision on ``plan`` answering ``cause`` (the plan or an answer), in the plan's chain."""
+    return ReleaseDecided(
+        event_id=derived_event_id(cause.event_id, GROUP),
+        correlation_id=plan.correlation_id,
+        causation_id=cause.event_id,
+        plan_id=plan.plan_id,
+        incident_id=plan.incident_id,
+        model_name=plan.model_name,
+        **fields,
+    )
+
+
+def create_app(settings: Settings | None = None, *, name: str | None = None) -> FastStream:
+    """One Release replica (``faststream run --factory driftwatch.agents.release:create_app``).
+
+    It reads one plan at a time: a plan prefetched behind a retraining would sit unclaimed.
+    """
+    settings = settings or Settings()
+    return consumer_app(settings, GROUP, Release(settings).handlers(), name=name, max_records=1)

@@ -1,0 +1,208 @@
+"""What the agents remember between events, in Redis, and how replicas take turns writing it.
+
+Every write of state goes through ``ctx.also`` so it commits in the same MULTI/EXEC as the
+handler's outputs, handled marker and ack: a crash leaves either all of it or none of it.
+
+Keys, under the stream prefix (so tests and stacks never share state):
+
+* ``{prefix}:agents:sentinel:{model}``: the Sentinel's ``SentinelState`` (open incidents, cooldowns,
+  windows seen).
+* ``{prefix}:agents:planner:{model}``: the ``PlannerState`` the Planner plans with (the last
+  promotion to production). It is a fold of ``ReleaseDecided`` events; the planner group reads only
+  incidents, so the Sentinel, which reads every release (the Release agent's and a person's),
+  keeps the fold, under the same lock and in the same commit as its own state.
+* ``{prefix}:agents:release:plans``: hash plan id -> ``PlanRecord``: what the Release agent did
+  with each plan, and the plan itself while it waits for approval.
+* ``{prefix}:agents:release:intent:{plan_id}``: the alias move a plan is about to make, written
+  before the registry is touched, so a plan redone after a crash reports the same move.
+* ``{prefix}:agents:lock:{name}``: a replica holding ``name`` until its commit (``locked``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from redis.asyncio import Redis
+
+from driftwatch.agents.planner_logic import PlannerState
+from driftwatch.agents.sentinel_logic import SentinelState
+from driftwatch.bus.consumer import HandlerContext
+from driftwatch.contracts.events import PlanCreated
+from driftwatch.contracts.vocabulary import Decision
+from driftwatch.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LOCK_TTL_MS = 10_000
+"""A lock's lifetime unless refreshed; frees it when its holder died without committing."""
+LOCK_WAIT_S = 30.0
+"""How long a handler waits for a lock before failing (its event then stays pending, retried)."""
+LOCK_POLL_S = 0.02
+
+_RELEASE_IF_OURS = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StateBusy(RuntimeError):
+    """Another replica held a state lock longer than ``LOCK_WAIT_S``; the event is retried."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+PlanStatus = Literal["held", "approved", "rejected", "done"]
+
+
+class PlanRecord(_Frozen):
+    """What the Release agent did with a plan; ``held`` plans wait for a person."""
+
+    plan: PlanCreated
+    status: PlanStatus
+    decision: Decision
+
+
+class AliasIntent(_Frozen):
+    """An alias move decided for a plan, recorded before the registry is touched."""
+
+    alias: str
+    version: str
+    previous: str | None
+
+
+def _key(settings: Settings, *parts: str) -> str:
+    return ":".join((settings.stream_prefix, "agents", *parts))
+
+
+def sentinel_key(settings: Settings, model_name: str) -> str:
+    return _key(settings, "sentinel", model_name)
+
+
+def planner_key(settings: Settings, model_name: str) -> str:
+    return _key(settings, "planner", model_name)
+
+
+def plans_key(settings: Settings) -> str:
+    return _key(settings, "release", "plans")
+
+
+def intent_key(settings: Settings, plan_id: uuid.UUID) -> str:
+    return _key(settings, "release", "intent", str(plan_id))
+
+
+async def load_sentinel(redis: Redis, settings: Settings, model_name: str) -> SentinelState:
+    """The Sentinel's state of ``model_name`` (empty before its first window)."""
+    raw = await redis.get(sentinel_key(settings, model_name))
+    if raw is None:
+        return SentinelState(model_name=model_name)
+    return SentinelState.model_validate_json(raw)
+
+
+async def load_planner(redis: Redis, settings: Settings, model_name: str) -> PlannerState:
+    """The promotions the Planner knows of for ``model_name`` (none before the first)."""
+    raw = await redis.get(planner_key(settings, model_name))
+    return PlannerState() if raw is None else PlannerState.model_validate_json(raw)
+
+
+async def load_plan(redis: Redis, settings: Settings, plan_id: uuid.UUID) -> PlanRecord | None:
+    """The Release agent's record of ``plan_id``; None when it has not handled the plan."""
+    raw = await redis.hget(plans_key(settings), str(plan_id))
+    return None if raw is None else PlanRecord.model_validate_json(raw)
+
+
+def save(ctx: HandlerContext, key: str, value: BaseModel) -> None:
+    """Write ``value`` as JSON at ``key`` in the handler's commit."""
+    payload = value.model_dump_json()
+    ctx.also(lambda pipe: pipe.set(key, payload))
+
+
+def save_plan(ctx: HandlerContext, record: PlanRecord) -> None:
+    """Record what became of a plan, in the handler's commit."""
+    key, field, payload = (
+        plans_key(ctx.settings),
+        str(record.plan.plan_id),
+        record.model_dump_json(),
+    )
+    ctx.also(lambda pipe: pipe.hset(key, field, payload))
+
+
+async def alias_intent(
+    redis: Redis, settings: Settings, plan_id: uuid.UUID, proposed: AliasIntent
+) -> AliasIntent:
+    """The move recorded for ``plan_id``: ``proposed`` if none was, else the one recorded first.
+
+    Written at once (not in the commit): it must exist before the registry changes, so that a
+    plan redone after a crash between the move and the commit reports the versions as they were
+    before the move, not as the first attempt left them.
+    """
+    key = intent_key(settings, plan_id)
+    ttl_s = settings.handled_marker_ttl_s
+    if await redis.set(key, proposed.model_dump_json(), nx=True, ex=ttl_s):
+        return proposed
+    raw = await redis.get(key)
+    return proposed if raw is None else AliasIntent.model_validate_json(raw)
+
+
+async def recorded_intent(
+    redis: Redis, settings: Settings, plan_id: uuid.UUID
+) -> AliasIntent | None:
+    """The move an earlier attempt of ``plan_id`` recorded, if any."""
+    raw = await redis.get(intent_key(settings, plan_id))
+    return None if raw is None else AliasIntent.model_validate_json(raw)
+
+
+@asynccontextmanager
+async def locked(ctx: HandlerContext, name: str) -> AsyncIterator[None]:
+    """Hold the lock ``name`` from here to the handler's commit.
+
+    Replicas (and the several subscribers of one process) would otherwise load the same state,
+    each add their event, and the second commit would erase the first's. The lock is released by
+    a DEL queued in the commit, so the next holder loads what this one wrote. It is refreshed
+    while held (a retraining can hold a plan for minutes) and released at once if the handler
+    raises; a holder that died frees it after ``LOCK_TTL_MS``. One handler call must not take the
+    same lock twice, and batched consumers must not use it (the commit would come too late).
+
+    Raises:
+        StateBusy: the lock stayed taken for ``LOCK_WAIT_S``.
+    """
+    key, token = _key(ctx.settings, "lock", name), uuid.uuid4().hex
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while not await ctx.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
+        if time.monotonic() > deadline:
+            raise StateBusy(f"{key} stayed locked for {LOCK_WAIT_S:.0f} s")
+        await asyncio.sleep(LOCK_POLL_S)
+    refresher = asyncio.create_task(_refresh(ctx.redis, key))
+    try:
+        yield
+    except BaseException:
+        await _stop(refresher)
+        await ctx.redis.eval(_RELEASE_IF_OURS, 1, key, token)
+        raise
+    await _stop(refresher)
+    ctx.also(lambda pipe: pipe.delete(key))
+
+
+async def _refresh(redis: Redis, key: str) -> None:
+    while True:
+        await asyncio.sleep(LOCK_TTL_MS / 3000)
+        try:
+            await redis.pexpire(key, LOCK_TTL_MS)
+        except Exception as error:  # a missed refresh only shortens the lock's life
+            logger.warning("could not refresh %s: %s", key, error)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
