@@ -15,14 +15,6 @@ CURRENT ?= $(DATA)/feature_drift.parquet
 	gen-base gen-feature gen-concept gen-blackfriday train promote-prod monitor control \
 	demo demo-drift-feature demo-drift-concept demo-black-friday
 
-help:
-	@echo "install test lint format bench             development"
-	@echo "up down logs api-logs                      Docker Compose (local processes without an engine)"
-	@echo "up-local down-local                        local processes: driftwatch up / down"
-	@echo "gen-base gen-feature gen-concept gen-blackfriday   data sets in $(DATA)/"
-	@echo "train promote-prod monitor control         the ML pipeline step by step"
-	@echo "demo-drift-feature demo-drift-concept demo-black-friday (demo = demo-drift-feature)"
-
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -41,6 +33,14 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+help:
+	@echo "install test lint format bench             development"
+	@echo "up down logs api-logs                      Docker Compose (local processes without an engine)"
+	@echo "up-local down-local                        local processes: driftwatch up / down"
+	@echo "gen-base gen-feature gen-concept gen-blackfriday   data sets in $(DATA)/"
+	@echo "train promote-prod monitor control         the ML pipeline step by step"
+	@echo "demo-drift-feature demo-drift-concept demo-black-friday (demo = demo-drift-feature)"
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

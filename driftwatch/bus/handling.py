@@ -207,7 +207,7 @@ class Consumer:
         self._handlers = {cls.__name__: handler for cls, handler in handlers.items()}
         self._redis = redis
         self._owns_redis = redis is None
-        self._metrics = metrics or bus_metrics()
+        self._metrics = (metrics or bus_metrics()).of(group)
 
     @property
     def redis(self) -> Redis:
@@ -285,6 +285,12 @@ class Consumer:
         pipe: Pipeline,
         items: list[_Item],
     ) -> None:
+        """Run ``step``; if Redis is unreachable, retry it with backoff for OUTAGE_RETRY_S."""
+        try:
+            await step(pipe, items)
+            return
+        except LINK_ERRORS as error:
+            logger.warning("%s: Redis unreachable (%s); retrying", self.group, error)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(LINK_ERRORS),
             wait=wait_random_exponential(multiplier=0.1, max=2.0),
@@ -421,17 +427,17 @@ class Consumer:
 
     def _account(self, items: list[_Item]) -> None:
         done = time.perf_counter()
-        metrics, label = self._metrics, self.group
+        metrics = self._metrics
         for item in items:
             if item.raised:
-                metrics.failed.labels(label).inc()
+                metrics.failed.inc()
             if item.outcome is Outcome.HANDLED:
-                metrics.handled.labels(label).inc()
-                metrics.handling_seconds.labels(label).observe(done - item.started)
+                metrics.handled.inc()
+                metrics.handling_seconds.observe(done - item.started)
             elif item.outcome is Outcome.DUPLICATE:
-                metrics.duplicates.labels(label).inc()
+                metrics.duplicates.inc()
             elif item.outcome is Outcome.DEADLETTERED:
-                metrics.deadlettered.labels(label).inc()
+                metrics.deadlettered.inc()
                 logger.warning(
                     "%s dead-lettered %s from %s: %s",
                     self.group,

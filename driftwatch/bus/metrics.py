@@ -29,6 +29,27 @@ class BusMetrics:
     deadlettered: Counter
     handling_seconds: Histogram
 
+    def of(self, consumer: str) -> ConsumerMetrics:
+        """The children labelled ``consumer``, resolved once instead of per event."""
+        return ConsumerMetrics(
+            handled=self.handled.labels(consumer),
+            duplicates=self.duplicates.labels(consumer),
+            failed=self.failed.labels(consumer),
+            deadlettered=self.deadlettered.labels(consumer),
+            handling_seconds=self.handling_seconds.labels(consumer),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerMetrics:
+    """``BusMetrics`` of one consumer group."""
+
+    handled: Counter
+    duplicates: Counter
+    failed: Counter
+    deadlettered: Counter
+    handling_seconds: Histogram
+
 
 @cache
 def bus_metrics(registry: CollectorRegistry = REGISTRY) -> BusMetrics:

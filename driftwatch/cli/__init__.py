@@ -7,6 +7,7 @@ from driftwatch.cli import (  # noqa: F401
     bus_commands,
     data_commands,
     model_commands,
+    monitor_commands,
     policy_commands,
     serve_commands,
     stack_commands,

@@ -122,6 +122,103 @@ def logs_command(
         raise typer.Exit(0) from None
 
 
+@app.command("demo")
+def demo_command(
+    name: Annotated[DemoName, typer.Argument(help="Which story to run.")],
+    home: Annotated[
+        Path | None,
+        typer.Option(help="Home of the demo's own stack; default $DRIFTWATCH_HOME/demos/NAME."),
+    ] = None,
+    stream_prefix: Annotated[
+        str | None, typer.Option(help="Stream prefix of its own stack; default demo-NAME-xxxxxx.")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy of its own stack; default the shipped demo policy.")
+    ] = None,
+) -> None:
+    """Run a scenario end to end and check the control plane's decision; exit 0 when it is the
+    expected one.
+
+    Trains a baseline and puts it in production, streams the scenario through the API (labels
+    one window later), then follows monitor -> Sentinel -> Planner -> Release. Uses the stack
+    running in $DRIFTWATCH_HOME, else starts one of its own and stops it afterwards.
+    """
+    from driftwatch.stack.demos import DEMOS
+    from driftwatch.stack.layout import StackError
+    from driftwatch.stack.publisher import PublishError
+    from driftwatch.stack.story import DemoOptions, run_demo
+
+    options = DemoOptions(home=home, stream_prefix=stream_prefix, policy_path=policy)
+    try:
+        result = run_demo(DEMOS[name.value], _settings(), options, console)
+    except (StackError, PublishError, TimeoutError) as error:
+        fail(str(error))
+    verdict = "[green]happened[/]" if result.passed else "[red]did not happen[/]"
+    console.print(
+        f"{name.value}: the expected outcome {verdict} ({result.seconds:.0f} s); "
+        f"reports and audit trail in {result.home}"
+    )
+    raise typer.Exit(0 if result.passed else 1)
+
+
+@app.command("control")
+def control_command(
+    summary: Annotated[
+        Path | None,
+        typer.Option(help="Summary JSON to publish; default: the newest under var/reports."),
+    ] = None,
+) -> None:
+    """Publish the latest `monitor check` summary and follow its incident chain to the release.
+
+    Starts the agents (sentinel, planner, release, audit) for the run when none consume the bus.
+    """
+    from driftwatch.contracts.events import MonitoringSummary
+    from driftwatch.stack.control import ControlError, agents_running, latest_summary, run_chain
+    from driftwatch.stack.launcher import launch_stack, stop_stack, wait_ready
+    from driftwatch.stack.layout import AGENTS, StackError, StackOptions
+    from driftwatch.stack.target import resolve_target
+    from driftwatch.stack.timeline import describe, print_gates
+
+    settings = _settings()
+    target = resolve_target(settings)
+    try:
+        if summary is None:
+            path, event = latest_summary(settings.reports_dir)
+        else:
+            path, event = summary, MonitoringSummary.model_validate_json(summary.read_bytes())
+    except (ControlError, OSError, ValueError) as error:
+        fail(str(error))
+    console.print(f"publishing {path}: {describe(event)}")
+    launch = None
+    if len(agents_running(target.settings)) < 3:
+        console.print("no agents consume the bus: starting sentinel, planner, release and audit")
+        try:
+            launch = launch_stack(settings, StackOptions(free_ports=True, services=AGENTS), _say)
+            with console.status("starting the agents") as spinner:
+                wait_ready(launch, lambda note: _note(spinner, note))
+        except StackError as error:
+            fail(str(error))
+        target = resolve_target(settings)
+    try:
+        chain = run_chain(
+            target.settings, event, lambda e: console.print(f"{e.event_type}: {describe(e)}")
+        )
+    except ControlError as error:
+        fail(str(error))
+    finally:
+        if launch is not None:
+            stop_stack(launch.run)
+    if chain.incident is None:
+        console.print(
+            f"no incident: the Sentinel judged the window {event.severity} (or had already "
+            "judged it, or its cause is cooling down)"
+        )
+        return
+    print_gates(console, chain.release)
+    decision = chain.release.decision if chain.release else "none (the plan made no release)"
+    console.print(f"[bold]decision:[/] {decision}")
+
+
 @publish_app.command("scenario")
 def publish_scenario_command(
     name: Annotated[
@@ -206,6 +303,10 @@ def _note(spinner: object, note: str) -> None:
         spinner.update(note)
     else:
         err_console.print(note, highlight=False)
+
+
+def _say(note: str) -> None:
+    err_console.print(note, highlight=False)
 
 
 def _settings() -> Settings:

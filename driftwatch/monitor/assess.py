@@ -40,13 +40,14 @@ class Reference:
         frame: the sample (features, score, label, event time where present).
         mapping: its column roles, narrowed to what the sample holds.
         performance: AUC/AP and bootstrap draws; None without both classes of labels and scores.
-        rows_per_hour: the traffic rate the reference stands for; None: the sample's own rate.
+        traffic_share: share of its period's traffic the sample holds (a random holdout's
+            fraction), so its rows per hour can be scaled back to the traffic's.
     """
 
     frame: pd.DataFrame
     mapping: ColumnMapping
     performance: ReferencePerformance | None
-    rows_per_hour: float | None = None
+    traffic_share: float = 1.0
 
     @classmethod
     def build(
@@ -54,7 +55,7 @@ class Reference:
         frame: pd.DataFrame,
         mapping: ColumnMapping | None = None,
         *,
-        rows_per_hour: float | None = None,
+        traffic_share: float = 1.0,
     ) -> Reference:
         """Validate ``frame`` against ``mapping`` (default: the fraud schema) and prepare it.
 
@@ -70,7 +71,7 @@ class Reference:
             if labels.any() and not labels.all():
                 scores = labeled[mapping.prediction].to_numpy(dtype=float)
                 performance = reference_performance(scores, labels)
-        return cls(frame, mapping, performance, rows_per_hour)
+        return cls(frame, mapping, performance, traffic_share)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -190,7 +191,7 @@ def judge_window(
     if timed:
         compared = matched_reference(reference.frame, window[time], time, seed)
         volume = volume_profile(
-            window[time], reference.frame[time], reference_rows_per_hour=reference.rows_per_hour
+            window[time], reference.frame[time], reference_share=reference.traffic_share
         )
     drift = compute_drift(compared, window, mapping, tests)
     labels = judge_labels(reference, window, threshold=threshold, policy=policy, seed=seed)

@@ -1,9 +1,9 @@
 """Each model version's reference, loaded from the registry once per process and kept.
 
 A version's reference never changes (it is an artifact of the run that trained it), so a small
-cache by version spares a download and a bootstrap per window. The reference's traffic rate is
-scaled back up when its sample is a random holdout of the training period: a 25 % holdout holds a
-quarter of that period's rows per hour.
+cache by version spares a download and a bootstrap per window. The share of its period's traffic
+the sample holds comes along: a 25 % random holdout holds a quarter of the rows per hour that
+period saw, which the volume profile scales back up.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from driftwatch.contracts.features import TIMESTAMP
 from driftwatch.monitor.assess import Reference
-from driftwatch.monitor.volume import rows_per_hour
 from driftwatch.settings import Settings
 
 CACHED_VERSIONS = 4
@@ -49,10 +47,7 @@ class References:
         from driftwatch.training.registry import reference_frame
 
         frame = reference_frame(self.settings, version)
-        rate = None
-        if TIMESTAMP in frame:
-            rate = rows_per_hour(frame[TIMESTAMP]) / self._holdout_share(version)
-        return Reference.build(frame, rows_per_hour=rate)
+        return Reference.build(frame, traffic_share=self._holdout_share(version))
 
     def _holdout_share(self, version: str) -> float:
         """Share of the training period's rows the reference holds (1 for a given holdout)."""

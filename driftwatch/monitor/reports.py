@@ -71,6 +71,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     os.close(handle)
     try:
         write(Path(temp))
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide reports from a web server
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -36,19 +36,25 @@ def hour_coverage(times: pd.Series) -> np.ndarray:
 def matched_reference(
     reference: pd.DataFrame, window_times: pd.Series, time_column: str, seed: int
 ) -> pd.DataFrame:
-    """The reference rows kept for a window: per hour of day, a share equal to its coverage.
+    """The reference rows kept for a window: per hour of day, in proportion to its coverage.
 
-    The best-covered hour keeps all its rows; an hour the window covered half as long keeps half
-    of them (chosen by ``seed``); an hour it never saw keeps none. Rows without an event time
-    are kept.
+    Coverage is relative to the reference's own: an hour the window covered as well as the
+    reference did (per hour of reference coverage) keeps all its rows, one covered half as well
+    keeps half of them (chosen by ``seed``), one the window never saw keeps none. Rows without
+    an event time are kept.
     """
-    keep_share = hour_coverage(window_times)
-    keep_share = keep_share / keep_share.max() if keep_share.any() else np.ones(24)
-    rng = np.random.default_rng(seed)
-    shuffled = reference.iloc[rng.permutation(len(reference))]
-    hours = pd.to_datetime(shuffled[time_column], utc=True).dt.hour
-    rank = shuffled.groupby(hours).cumcount()
-    per_hour = hours.map(hours.value_counts())
-    quota = np.round(per_hour * keep_share[hours.fillna(0).astype(int)])
-    keep = (rank < quota) | hours.isna()
-    return shuffled[keep.to_numpy()].sort_index()
+    times = pd.to_datetime(reference[time_column], utc=True)
+    reference_coverage = hour_coverage(times)
+    relative = np.divide(
+        hour_coverage(window_times),
+        reference_coverage,
+        out=np.zeros(24),
+        where=reference_coverage > 0,
+    )
+    keep_share = relative / relative.max() if relative.any() else np.ones(24)
+    order = np.random.default_rng(seed).permutation(len(reference))
+    hours = times.dt.hour.to_numpy(dtype=float)[order]
+    group = np.where(np.isnan(hours), 24, hours).astype(int)  # 24: no event time, always kept
+    rank = pd.Series(group).groupby(group).cumcount().to_numpy()
+    quota = np.append(np.round(np.bincount(group, minlength=25)[:24] * keep_share), np.inf)
+    return reference.iloc[np.sort(order[rank < quota[group]])]

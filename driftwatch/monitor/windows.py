@@ -80,6 +80,11 @@ class WindowRows:
     def decode(cls, raw: Sequence[str | bytes]) -> WindowRows:
         return cls([json.loads(item) for item in raw])
 
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> WindowRows:
+        """The inverse of ``encode``: a closed window's rows as stored in its hash."""
+        return cls(json.loads(raw))
+
     def encode(self) -> str:
         return json.dumps(self.items)
 

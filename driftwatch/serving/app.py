@@ -17,12 +17,13 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException
 
 from driftwatch.bus.publish import connect
 from driftwatch.bus.topology import declare_topology
 from driftwatch.serving.batch_publisher import PUBLISH_TIMEOUT_S, BatchPublisher
 from driftwatch.serving.deps import Serving
-from driftwatch.serving.errors import validation_error_handler
+from driftwatch.serving.errors import undecodable_body_handler, validation_error_handler
 from driftwatch.serving.metrics import ServingMetrics
 from driftwatch.serving.microbatch import MicroBatcher
 from driftwatch.serving.middleware import RequestMetricsMiddleware
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.include_router(router)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, undecodable_body_handler)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     return app
 

@@ -62,7 +62,7 @@ def read_streams(
 ) -> list[Read]:
     """``read_stream`` over several streams, merged in entry-id (time) order."""
     merged = [r for s in streams for r in read_stream(redis_client, settings, s, after)]
-    return sorted(merged, key=lambda r: _id_key(r.entry_id))
+    return sorted(merged, key=lambda r: entry_id_key(r.entry_id))
 
 
 def last_entry_id(redis_client: redis.Redis, settings: Settings, streams: Iterable[str]) -> str:
@@ -72,7 +72,7 @@ def last_entry_id(redis_client: redis.Redis, settings: Settings, streams: Iterab
         entries = redis_client.xrevrange(settings.stream(stream), count=1)
         if entries:
             entry_id = _last_id(entries)
-            newest = max(newest, entry_id, key=_id_key)
+            newest = max(newest, entry_id, key=entry_id_key)
     return newest
 
 
@@ -81,6 +81,7 @@ def _last_id(entries: list[tuple[bytes | str, object]]) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
-def _id_key(entry_id: str) -> tuple[int, int]:
+def entry_id_key(entry_id: str) -> tuple[int, int]:
+    """Sort key of a stream entry id (``millis-sequence``)."""
     millis, _, sequence = entry_id.partition("-")
     return int(millis), int(sequence or 0)

@@ -9,6 +9,7 @@ files still match their start time.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -64,6 +65,15 @@ def leftover_processes(run: RunDir) -> list[tuple[str, PidRecord]]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """A stack whose supervisor was started; ``wait_ready`` blocks until its services answer."""
+
+    run: RunDir
+    plan: StackPlan
+    supervisor: subprocess.Popen[bytes]
+
+
 def start_stack(settings: Settings, options: StackOptions, say: Callable[[str], None]) -> StackPlan:
     """Start the local stack for ``settings`` and return once every service is ready.
 
@@ -75,6 +85,18 @@ def start_stack(settings: Settings, options: StackOptions, say: Callable[[str], 
     Raises:
         StackError: a stack already runs in this home, a port is taken, or a service failed to
             start (the message includes the end of its log).
+    """
+    launch = launch_stack(settings, options, say)
+    wait_ready(launch, say)
+    return launch.plan
+
+
+def launch_stack(settings: Settings, options: StackOptions, say: Callable[[str], None]) -> Launch:
+    """Check, plan and start the supervisor without waiting: the caller may work meanwhile
+    (a demo trains its first model while the services boot), then calls ``wait_ready``.
+
+    Raises:
+        StackError: as ``start_stack``, except for services failing later.
     """
     run = RunDir(settings.home)
     if running_stack(run) is not None:
@@ -93,13 +115,21 @@ def start_stack(settings: Settings, options: StackOptions, say: Callable[[str], 
     run.write_plan(plan)
     run.state_file.unlink(missing_ok=True)
     prometheus_config_path(settings.home).write_text(prometheus_yaml(plan), encoding="utf-8")
-    supervisor = _spawn_supervisor(run)
+    return Launch(run, plan, _spawn_supervisor(run))
+
+
+def wait_ready(launch: Launch, say: Callable[[str], None]) -> None:
+    """Block until every service of ``launch`` is ready; on failure stop the stack and raise.
+
+    Raises:
+        StackError: the supervisor exited, a service keeps crashing (with the end of its log),
+            or the services were not ready in ``READY_TIMEOUT_S``.
+    """
     try:
-        _wait_ready(run, supervisor, say)
+        _wait_ready(launch.run, launch.supervisor, say)
     except BaseException:
-        stop_stack(run)
+        stop_stack(launch.run)
         raise
-    return plan
 
 
 def stop_stack(run: RunDir, timeout_s: float = STOP_TIMEOUT_S) -> list[str]:
@@ -142,6 +172,7 @@ def _prepare_store(settings: Settings) -> None:
         return
     from driftwatch.training.store import client_for
 
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # not its schema-migration chatter
     client_for(settings).search_experiments(max_results=1)
 
 

@@ -7,6 +7,7 @@ The tests share one server; each leaves it serving version 1 with the bus up.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import socket
 import subprocess
@@ -94,9 +95,13 @@ def valkey() -> Iterator[Valkey]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, valkey: Valkey) -> Settings:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, valkey: Valkey, migrated_mlflow_db: Path
+) -> Settings:
     """Settings naming the Valkey and a store where version 1 is production and 2 is not."""
     home = tmp_path_factory.mktemp("serving") / "var"
+    home.mkdir()
+    shutil.copyfile(migrated_mlflow_db, home / "mlflow.db")
     settings = Settings(
         redis_url=f"redis://127.0.0.1:{valkey.port}/0",
         stream_prefix=f"e2e-{uuid.uuid4().hex[:8]}",
@@ -108,7 +113,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, valkey: Valkey) -> Settings:
     )
     frame = generate("baseline", rows=4000, seed=1).frame
     for seed in (0, 1):
-        train_and_register(frame, settings, seed=seed)
+        train_and_register(frame, settings, seed=seed, threads=1)
     promote(settings, "1", "production")
     return settings
 
@@ -380,6 +385,8 @@ def test_no_generated_input_gets_a_server_error(base_url: str, mode: GenerationM
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     for result in schema.get_all_operations():
         operation = result.ok()
+        if mode is GenerationMode.NEGATIVE and not len(operation.body):
+            continue  # nothing to break in a request without a body
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @hypothesis_settings(

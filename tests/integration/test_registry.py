@@ -76,19 +76,19 @@ def test_version_carries_the_design_tags_and_its_reference(
 
 
 def test_artifacts_stay_under_home_and_the_process_uri_is_untouched(
-    settings: Settings,
+    mlflow_store: Settings,
     baseline_frame: pd.DataFrame,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     was_set = mlflow.tracking.is_tracking_uri_set()
-    train_and_register(baseline_frame.iloc[:6000], settings, threads=1)
-    load_model(settings, "1")
+    train_and_register(baseline_frame.iloc[:6000], mlflow_store, threads=1)
+    load_model(mlflow_store, "1")
     assert mlflow.tracking.is_tracking_uri_set() == was_set
     assert not (tmp_path / "mlruns").exists()
     assert not (tmp_path / "mlflow.db").exists()
-    assert any(settings.artifacts_dir.rglob("MLmodel"))
+    assert any(mlflow_store.artifacts_dir.rglob("MLmodel"))
 
 
 def test_promote_keeps_previous_production_and_rollback_moves_it_back(
@@ -115,7 +115,8 @@ def test_promote_keeps_previous_production_and_rollback_moves_it_back(
         rollback(settings)
 
 
-def test_missing_models_versions_and_aliases_raise_clear_errors(settings: Settings) -> None:
+def test_missing_models_versions_and_aliases_raise_clear_errors(mlflow_store: Settings) -> None:
+    settings = mlflow_store
     assert aliases(settings) == {}
     assert list_versions(settings) == []
     with pytest.raises(ModelNotFound, match="no version with alias 'production'"):

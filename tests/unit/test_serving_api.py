@@ -101,7 +101,7 @@ def test_non_finite_numbers_are_422(client: TestClient, number: str) -> None:
     assert response.json()["detail"][0]["type"] == "finite_number"
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"[]", b'"one"', b"42"])
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[]", b'"one"', b"42", b"\xff\xfe{"])
 def test_bodies_that_are_not_transactions_are_422(client: TestClient, body: bytes) -> None:
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422

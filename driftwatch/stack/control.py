@@ -1,0 +1,158 @@
+"""``driftwatch control``: the original design's control-plane run, done on the bus.
+
+It publishes the newest ``monitor check`` summary as a ``MonitoringSummary`` and follows what
+answers it: the Sentinel's incident (caused by the summary), the Planner's plan for that
+incident, the Release agent's decision on that plan. When no agents consume the bus it starts
+them (as a local stack of agents only) and stops them afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+
+from driftwatch.bus.publish import publish_sync
+from driftwatch.contracts.events import (
+    AnyEvent,
+    DriftDetected,
+    MonitoringSummary,
+    PlanCreated,
+    ReleaseDecided,
+    default_producer,
+)
+from driftwatch.settings import Settings
+from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
+from driftwatch.stack.events import client, last_entry_id
+
+ACTIVE_CONSUMER_S = 30.0
+"""A consumer that read within this many seconds counts as running (they poll every second)."""
+AGENT_GROUPS: tuple[tuple[str, str], ...] = (
+    ("sentinel", "monitoring"),
+    ("planner", "incidents"),
+    ("release", "plans"),
+)
+CHAIN_TIMEOUT_S = 600.0
+"""A retraining plan may take minutes on a big window."""
+QUIET_S = 3.0
+POLL_S = 0.3
+
+
+class ControlError(RuntimeError):
+    """Nothing to publish, or the chain did not complete; the message says which."""
+
+
+@dataclass
+class Chain:
+    """The events answering one published summary."""
+
+    summary: MonitoringSummary
+    incident: DriftDetected | None = None
+    plan: PlanCreated | None = None
+    release: ReleaseDecided | None = None
+    events: list[AnyEvent] = field(default_factory=list)
+
+    def take(self, event: AnyEvent) -> bool:
+        """Keep ``event`` if it belongs to the chain; True when it did."""
+        if isinstance(event, DriftDetected) and event.causation_id == self.summary.event_id:
+            self.incident = self.incident or event
+        elif (
+            isinstance(event, PlanCreated)
+            and self.incident is not None
+            and event.incident_id == self.incident.incident_id
+        ):
+            self.plan = self.plan or event
+        elif (
+            isinstance(event, ReleaseDecided)
+            and self.plan is not None
+            and event.plan_id == self.plan.plan_id
+        ):
+            self.release = self.release or event
+        else:
+            return False
+        self.events.append(event)
+        return True
+
+
+def latest_summary(reports_dir: Path) -> tuple[Path, MonitoringSummary]:
+    """The newest JSON file under ``reports_dir`` that is a ``MonitoringSummary``.
+
+    Raises:
+        ControlError: there is none (``make monitor`` writes one).
+    """
+    candidates = sorted(reports_dir.rglob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        try:
+            return path, MonitoringSummary.model_validate_json(path.read_bytes())
+        except ValueError:
+            continue
+    raise ControlError(
+        f"no monitoring summary under {reports_dir}: run `make monitor` "
+        "(driftwatch monitor check --reference A --current B) first"
+    )
+
+
+def agents_running(settings: Settings) -> list[str]:
+    """The agent groups with a consumer that read the bus recently."""
+    redis_client = client(settings)
+    try:
+        active = []
+        for group, stream in AGENT_GROUPS:
+            try:
+                consumers = redis_client.xinfo_consumers(settings.stream(stream), group)
+            except redis.ResponseError:  # no such stream or group yet
+                continue
+            if any(c["idle"] < ACTIVE_CONSUMER_S * 1000 for c in consumers):
+                active.append(group)
+        return active
+    finally:
+        redis_client.close()
+
+
+def run_chain(
+    settings: Settings, summary: MonitoringSummary, on_event: Callable[[AnyEvent], None]
+) -> Chain:
+    """Publish ``summary`` afresh and follow its chain until the release decides, or until the
+    Sentinel has handled it without opening an incident.
+
+    Raises:
+        ControlError: the chain did not complete within ``CHAIN_TIMEOUT_S``.
+    """
+    fresh = summary.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "correlation_id": uuid.uuid4(),
+            "causation_id": None,
+            "occurred_at": datetime.now(UTC),
+            "producer": default_producer("control"),
+        }
+    )
+    chain = Chain(fresh)
+    redis_client = client(settings)
+    try:
+        mark = last_entry_id(redis_client, settings, DECISION_STREAMS)
+        follower = Follower(redis_client, settings, mark)
+        publish_sync(settings, fresh)
+        deadline = time.monotonic() + CHAIN_TIMEOUT_S
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            for read in follower.poll():
+                if chain.take(read.event):
+                    on_event(read.event)
+            if chain.release is not None:
+                return chain
+            if bus_is_quiet(redis_client, settings, [group for group, _ in AGENT_GROUPS]):
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= QUIET_S:
+                    return chain  # handled, and nothing more is coming
+            else:
+                quiet_since = None
+            time.sleep(POLL_S)
+    finally:
+        redis_client.close()
+    raise ControlError(f"no release decision within {CHAIN_TIMEOUT_S:.0f} s; see driftwatch logs")

@@ -1,0 +1,335 @@
+"""Running a demo end to end: stack, baseline model, traffic, the control plane's response.
+
+generate baseline -> train -> production -> scenario traffic through the API (labels a fixed
+number of windows later) -> monitor -> Sentinel -> Planner -> Release, printed as it happens,
+then the incident timeline, the gate table and the checks that decide the exit code.
+
+A demo uses the stack running in ``DRIFTWATCH_HOME`` when there is one. Otherwise it starts its
+own (home ``$DRIFTWATCH_HOME/demos/NAME``, stream prefix ``demo-NAME-xxxxxx``, the shipped
+demo policy, free ports) and takes it down afterwards, whatever happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import redis
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from driftwatch.bus.publish import publish_sync
+from driftwatch.contracts.events import AnyEvent, ReleaseDecided, default_producer
+from driftwatch.contracts.policy import load_shipped_policy
+from driftwatch.settings import Settings
+from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
+from driftwatch.stack.demos import BASELINE_ROWS, BASELINE_SEED, TRAIN_SEED, DemoSpec
+from driftwatch.stack.events import client, last_entry_id
+from driftwatch.stack.expectations import Check, Story
+from driftwatch.stack.launcher import Launch, launch_stack, stop_stack, wait_ready
+from driftwatch.stack.layout import StackOptions
+from driftwatch.stack.plan import RunDir
+from driftwatch.stack.publisher import Pacing, ScenarioPublisher
+from driftwatch.stack.target import Target, resolve_target
+from driftwatch.stack.timeline import (
+    deciding_release,
+    event_line,
+    print_checks,
+    print_gates,
+    print_timeline,
+)
+
+SERVE_TIMEOUT_S = 90.0
+"""Time for the API to load the baseline version after it is promoted."""
+REACTION_TIMEOUT_S = 150.0
+"""Time for the control plane to settle after the last label was sent."""
+UNSETTLED_QUIET_S = 15.0
+"""Quiet seconds before giving up on an expected decision that has not come."""
+POLL_S = 0.3
+FEED_EVERY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """Where a demo runs when it starts its own stack.
+
+    Attributes:
+        home: Home of its own stack; default ``$DRIFTWATCH_HOME/demos/NAME``.
+        stream_prefix: Its stream prefix; default ``demo-NAME-`` and six random hex digits.
+        policy_path: Its policy; default the shipped ``demo`` policy.
+    """
+
+    home: Path | None = None
+    stream_prefix: str | None = None
+    policy_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    """How a demo ended: its checks, how long it took, and where its files are."""
+
+    checks: list[Check]
+    seconds: float
+    home: Path
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+def run_demo(
+    spec: DemoSpec, settings: Settings, options: DemoOptions, console: Console
+) -> DemoResult:
+    """Run ``spec`` on the stack in ``settings.home``, or on a stack of its own.
+
+    Raises:
+        StackError: its own stack could not start.
+        PublishError: the API refused the traffic.
+    """
+    began = time.monotonic()
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    console.rule(f"DriftWatch demo: {spec.name}")
+    console.print(f"expected: {spec.expected}")
+    target = resolve_target(settings)
+    launch: Launch | None = None
+    if target.plan is None:
+        own = _own_settings(spec, settings, options)
+        console.print(
+            f"no stack runs in {settings.home}: starting one in {own.home} "
+            f"(streams {own.stream_prefix}.*, policy {own.policy_path})"
+        )
+        launch = launch_stack(own, StackOptions(free_ports=True), console.print)
+        target = Target(own, launch.plan.api_url, own.window_rows, launch.plan)
+    else:
+        _warn_if_not_demo_policy(console, target)
+    try:
+        checks = _tell(spec, target, launch, console)
+    finally:
+        if launch is not None:
+            with console.status("stopping the demo's stack"):
+                stop_stack(launch.run)
+                _drop_streams(target.settings)
+    seconds = time.monotonic() - began
+    return DemoResult(checks, seconds, target.settings.home)
+
+
+def _tell(spec: DemoSpec, target: Target, launch: Launch | None, console: Console) -> list[Check]:
+    settings = target.settings
+    baseline = _baseline(settings, console)
+    if launch is not None:
+        with console.status("waiting for the stack's services") as status:
+            wait_ready(launch, lambda note: status.update(note))
+        console.print(f"[green]stack ready[/]: API {target.api_url}")
+    _wait_serving(target.api_url, baseline, console)
+    redis_client = client(settings)
+    try:
+        mark = last_entry_id(redis_client, settings, DECISION_STREAMS)
+        follower = Follower(redis_client, settings, mark)
+        started = datetime.now(UTC)
+        _send_traffic(spec, target, follower, started, console)
+        _settle(spec, baseline, redis_client, follower, started, console)
+    finally:
+        redis_client.close()
+    events = [read.event for read in follower.seen]
+    production = _aliases(settings).get("production")
+    story = Story(events=events, baseline_version=baseline, production=production)
+    console.print()
+    print_timeline(console, events, started, f"incident timeline ({spec.name})")
+    print_gates(console, deciding_release(events))
+    checks = spec.expectation(story)
+    print_checks(console, checks, f"{spec.name}: {spec.expected}")
+    return checks
+
+
+def _baseline(settings: Settings, console: Console) -> str:
+    """Generate the baseline, train on it, put the version in production; return it."""
+    from driftwatch.generator import generate, write_dataset
+    from driftwatch.training import promote, train_and_register
+
+    with console.status("generating the baseline") as status:
+        data = generate("baseline", BASELINE_ROWS, BASELINE_SEED)
+        path = write_dataset(data, settings.data_dir / "baseline.parquet")
+        status.update("training the baseline model")
+        result = train_and_register(
+            data.frame,
+            settings,
+            seed=TRAIN_SEED,
+            training_data_uri=path.resolve().as_uri(),
+            progress=lambda step: status.update(f"training: {step}"),
+        )
+        move = promote(settings, result.version, "production")
+    metrics = result.metrics
+    console.print(
+        f"[green]baseline[/] {BASELINE_ROWS:,} rows -> version {result.version} "
+        f"(holdout AUC {metrics.auc:.3f}, AP {metrics.average_precision:.3f}) -> production"
+    )
+    publish_sync(
+        settings,
+        ReleaseDecided(
+            producer=default_producer("demo"),
+            decision="promoted",
+            model_name=settings.model_name,
+            candidate_version=result.version,
+            previous_version=move.previous,
+            alias="production",
+            reason="demo baseline put in production by hand",
+        ),
+    )
+    return result.version
+
+
+def _wait_serving(api_url: str, version: str, console: Console) -> None:
+    deadline = time.monotonic() + SERVE_TIMEOUT_S
+    with console.status(f"waiting for the API to serve version {version}"):
+        while True:
+            try:
+                answer = httpx.get(f"{api_url}/model", timeout=2)
+                if answer.status_code == 200 and answer.json().get("version") == version:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the API at {api_url} did not serve version {version} in time")
+            time.sleep(POLL_S)
+
+
+def _send_traffic(
+    spec: DemoSpec, target: Target, follower: Follower, started: datetime, console: Console
+) -> None:
+    from driftwatch.generator import generate
+
+    frame = generate(spec.scenario, spec.rows, spec.seed).frame
+    pacing = Pacing(window_rows=target.window_rows, labels_after_windows=spec.labels_after_windows)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        traffic = progress.add_task(f"{spec.scenario} traffic", total=spec.rows)
+        labels = progress.add_task(
+            f"labels ({spec.labels_after_windows} window(s) later)", total=spec.rows
+        )
+        fed = [time.monotonic()]
+
+        def feed(task: int, count: int) -> None:
+            progress.advance(task, count)
+            if time.monotonic() - fed[0] >= FEED_EVERY_S:
+                fed[0] = time.monotonic()
+                _print_new(follower, started, progress.console)
+
+        with ScenarioPublisher(
+            target.api_url,
+            _token(target.settings),
+            on_rows=lambda n: feed(traffic, n),
+            on_labels=lambda n: feed(labels, n),
+        ) as publisher:
+            sent = publisher.publish(frame, pacing)
+    console.print(
+        f"sent {sent.rows:,} transactions ({sent.flagged:,} flagged) and {sent.labels:,} labels "
+        f"in {sent.seconds:.1f} s"
+    )
+
+
+def _settle(
+    spec: DemoSpec,
+    baseline: str,
+    redis_client: redis.Redis,
+    follower: Follower,
+    started: datetime,
+    console: Console,
+) -> None:
+    """Print events until the control plane is done: a quiet bus and no new event for a while
+    (``spec.settle_s`` once the expected decision was seen, ``UNSETTLED_QUIET_S`` before)."""
+    deadline = time.monotonic() + REACTION_TIMEOUT_S
+    last_event = time.monotonic()
+    with console.status("monitor -> sentinel -> planner -> release") as status:
+        while time.monotonic() < deadline:
+            if _print_new(follower, started, console):
+                last_event = time.monotonic()
+            events = [read.event for read in follower.seen]
+            story = Story(events, baseline, _production(events, baseline))
+            satisfied = all(check.passed for check in spec.expectation(story))
+            idle = time.monotonic() - last_event
+            if idle >= (spec.settle_s if satisfied else UNSETTLED_QUIET_S) and bus_is_quiet(
+                redis_client, follower.settings
+            ):
+                return
+            seen = "expected decision seen, " if satisfied else ""
+            status.update(f"waiting for the control plane to settle ({seen}quiet {idle:.0f} s)")
+            time.sleep(POLL_S)
+    console.print(f"[yellow]the control plane did not settle in {REACTION_TIMEOUT_S:.0f} s[/]")
+
+
+def _print_new(follower: Follower, started: datetime, console: Console) -> bool:
+    fresh = follower.poll()
+    for read in fresh:
+        console.print(event_line(read.event, started), highlight=False, soft_wrap=True)
+    return bool(fresh)
+
+
+def _production(events: list[AnyEvent], baseline: str) -> str:
+    """Production as the releases since the mark left it (the registry is read at the end)."""
+    production = baseline
+    for event in events:
+        moved = isinstance(event, ReleaseDecided) and (
+            event.alias == "production" or event.decision == "rolled_back"
+        )
+        if moved and isinstance(event, ReleaseDecided):
+            production = event.candidate_version or production
+    return production
+
+
+def _aliases(settings: Settings) -> dict[str, str]:
+    from driftwatch.training import aliases
+
+    return aliases(settings)
+
+
+def _token(settings: Settings) -> str | None:
+    return None if settings.api_token is None else settings.api_token.get_secret_value()
+
+
+def _own_settings(spec: DemoSpec, settings: Settings, options: DemoOptions) -> Settings:
+    """Settings of a demo's own stack; its home is emptied first, so every run starts alike."""
+    home = (options.home or settings.home / "demos" / spec.name).resolve()
+    if RunDir(home).supervisor_pid_file.exists():
+        stop_stack(RunDir(home))
+    shutil.rmtree(home, ignore_errors=True)
+    prefix = options.stream_prefix or f"demo-{spec.name}-{uuid.uuid4().hex[:6]}"
+    policy = options.policy_path or load_shipped_policy("demo").path
+    own = settings.model_copy(update={"home": home, "stream_prefix": prefix, "policy_path": policy})
+    return own.model_copy(update={"mlflow_tracking_uri": None})
+
+
+def _warn_if_not_demo_policy(console: Console, target: Target) -> None:
+    plan = target.plan
+    demo = load_shipped_policy("demo")
+    path = None if plan is None else plan.policy_path
+    if path is None or Path(path).resolve() != demo.path.resolve():
+        policy = path or "the shipped promotion policy"
+        console.print(
+            f"[yellow]note:[/] the running stack's policy is {policy}, not the demo policy "
+            "the expected outcome assumes"
+        )
+
+
+def _drop_streams(settings: Settings) -> None:
+    """Delete the demo's own keys (its audit trail stays under its home's events/)."""
+    redis_client = client(settings)
+    try:
+        pattern = f"{settings.stream_prefix}[.:]*"
+        keys = list(redis_client.scan_iter(match=pattern, count=1000))
+        if keys:
+            redis_client.delete(*keys)
+    except (redis.RedisError, OSError):
+        pass  # an embedded server is gone with its stack, and its keys with it
+    finally:
+        redis_client.close()
