@@ -43,10 +43,6 @@ Path = Callable[[Settings, int], Awaitable[tuple[float, float]]]
 """Runs a path over ``count`` events; returns (wall seconds, CPU seconds)."""
 
 
-async def handler(event: PlanApproved, ctx: HandlerContext) -> Sequence[Event]:
-    return ()
-
-
 def events(count: int) -> list[PlanApproved]:
     plan = uuid.uuid4()
     return [PlanApproved(plan_id=plan, who="bench") for _ in range(count)]
@@ -74,13 +70,24 @@ def helper(batch: bool, max_records: int) -> Path:
         redis = connect(settings)
         await declare_topology(redis, settings)
         await fill(redis, settings, count)
+        handled = 0
+        all_handled = asyncio.Event()
+
+        async def handler(event: PlanApproved, ctx: HandlerContext) -> Sequence[Event]:
+            nonlocal handled
+            handled += 1
+            if handled == count:
+                all_handled.set()
+            return ()
+
         app = consumer_app(
             settings, GROUP, {PlanApproved: handler}, batch=batch, max_records=max_records
         )
         began, cpu = time.perf_counter(), time.process_time()
         async with app:
-            while not await drained(redis, settings):
-                await asyncio.sleep(0.01)
+            await all_handled.wait()
+            while not await drained(redis, settings):  # the last commit may still be in flight
+                await asyncio.sleep(0.001)
         elapsed = time.perf_counter() - began, time.process_time() - cpu
         await redis.aclose()
         return elapsed

@@ -108,7 +108,7 @@ class InProcessBus:
         return found
 
     async def _serve(self, consumer: Consumer) -> int:
-        streams = {stream: ">" for stream in consumer.streams}
+        streams = dict.fromkeys(consumer.streams, ">")
         reply = await self.redis.xreadgroup(consumer.group, consumer.name, streams, READ_COUNT)
         handled = 0
         for stream, entries in reply or []:

@@ -131,6 +131,7 @@ def _score(
             run.incidents.append(f"{event.incident_type} -> {event.action}")
         elif isinstance(event, ReleaseDecided):
             run.releases.append(event.decision)
+            run.notes.append(f"window {step}: {event.decision}: {event.reason}")
             if event.decision == "promoted" and event.alias == PRODUCTION:
                 run.promotions.append((step, str(event.incident_id)))
     served_by = {window.index: window.model for window in run.served}

@@ -94,12 +94,15 @@ def run_naive(
         candidate = _retrain(timeline.window(labeled), reference, seed + labeled)
         if candidate is None or candidate[0].metrics.auc < MIN_AUC:
             run.releases.append("blocked")
+            auc = "too few fraud rows" if candidate is None else f"{candidate[0].metrics.auc:.3f}"
+            run.notes.append(f"window {step}: blocked: holdout AUC {auc} < {MIN_AUC}")
             continue
         fitted, holdout = candidate
         key = f"naive-{labeled}"
         model, reference = fitted.model, holdout
         run.models[key] = model
         run.releases.append("promoted")
+        run.notes.append(f"window {step}: promoted: holdout AUC {fitted.metrics.auc:.3f}")
         run.promotions.append((step, f"window {labeled}"))
     return run
 

@@ -9,6 +9,7 @@ on the traffic the promoted model went on to serve, scored by it and by the mode
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ class Row:
 
     scenario: str
     system: str
+    truth: str | None
     has_drift: bool
     detection: tuple[float | None, int]
     false_alarms: tuple[float | None, int]
@@ -50,6 +52,7 @@ class Row:
     auc_during: float | None
     auc_after: float | None
     promotions_judged: tuple[Comparison, ...]
+    notes: tuple[str, ...]
 
 
 def row(run: SystemRun, timeline: Timeline, seed: int) -> Row:
@@ -61,6 +64,7 @@ def row(run: SystemRun, timeline: Timeline, seed: int) -> Row:
     return Row(
         scenario=timeline.scenario,
         system=run.system,
+        truth=timeline.incident_type,
         has_drift=timeline.timing is not None,
         detection=detection_rate(run.verdicts),
         false_alarms=false_alarm_rate(run.verdicts),
@@ -77,6 +81,7 @@ def row(run: SystemRun, timeline: Timeline, seed: int) -> Row:
         ),
         auc_after=_auc(run, lambda w: w.model != run.initial_model),
         promotions_judged=tuple(_judge_promotions(run, seed)),
+        notes=tuple(run.notes),
     )
 
 
@@ -102,7 +107,7 @@ def _judge_promotions(run: SystemRun, seed: int) -> list[Comparison]:
             segments.append((window.model, []))
         segments[-1][1].append(window.frame)
     judged = []
-    for (previous, _), (current, frames) in zip(segments, segments[1:], strict=False):
+    for (previous, _), (current, frames) in itertools.pairwise(segments):
         served = pd.concat(frames)
         judged.append(
             compare_models(
@@ -113,10 +118,10 @@ def _judge_promotions(run: SystemRun, seed: int) -> list[Comparison]:
 
 
 def _counted(items: list[str]) -> str:
-    """``a ×2, b`` in order of first appearance; ``—`` for none."""
+    """``a x2, b`` in order of first appearance; ``—`` for none."""
     if not items:
         return "—"
-    return ", ".join(f"{item} ×{n}" if n > 1 else item for item, n in Counter(items).items())
+    return ", ".join(f"{item} x{n}" if n > 1 else item for item, n in Counter(items).items())
 
 
 def _pct(value: tuple[float | None, int]) -> str:
@@ -149,10 +154,21 @@ def table(rows: list[Row]) -> str:
         delay = f"{_num(r.delay_onset)} / {_num(r.delay_full, '+d')}"
         if r.detected_at is None:
             delay = "missed" if r.has_drift else "—"
+        truth = f" ({r.truth})" if r.truth else ""
         lines.append(
-            f"| {r.scenario} | {r.system} | {_pct(r.detection)} | {_pct(r.false_alarms)} "
+            f"| {r.scenario}{truth} | {r.system} | {_pct(r.detection)} | {_pct(r.false_alarms)} "
             f"| {delay} | {r.incidents} | {r.releases} | {r.production_moves} "
             f"| {_num(r.auc_before, '.3f')} | {_num(r.auc_during, '.3f')} "
             f"| {_num(r.auc_after, '.3f')} | {_worst(r.promotions_judged)} |"
         )
     return "\n".join(lines)
+
+
+def release_notes(rows: list[Row], width: int = 220) -> str:
+    """Why each release went the way it did, per scenario and system."""
+    lines = []
+    for r in rows:
+        for note in r.notes:
+            text = note if len(note) <= width else note[: width - 1] + "…"
+            lines.append(f"- {r.scenario}, {r.system}, {text}")
+    return "\n".join(lines) or "- no release"

@@ -35,6 +35,7 @@ class SystemRun:
         detection_steps: Steps at which the system raised a new alarm (an incident, or a flag).
         incidents: ``type -> action`` per new incident, in order.
         releases: Release outcomes, in order.
+        notes: ``outcome: reason`` of each release, for the README's explanations.
         promotions: (step, incident key) per move of production.
         served: Every window as served.
         models: The models that served, by key (for judging promotions on later traffic).
@@ -47,6 +48,7 @@ class SystemRun:
     detection_steps: list[int] = field(default_factory=list)
     incidents: list[str] = field(default_factory=list)
     releases: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     promotions: list[tuple[int, str]] = field(default_factory=list)
     served: list[ServedWindow] = field(default_factory=list)
     models: dict[str, FraudModel] = field(default_factory=dict)

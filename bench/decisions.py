@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
 import os
 import platform
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,7 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument(
-        "--policy", default="demo", help="shipped policy the agents run under (demo promotes to "
+        "--policy",
+        default="demo",
+        help="shipped policy the agents run under (demo promotes to "
         "production, so 'AUC after the release' exists)",
     )
     parser.add_argument("--keep", type=Path, help="keep reports, registry and logs in this folder")
@@ -55,10 +59,10 @@ def machine() -> str:
 
 async def run(args: argparse.Namespace, home: Path) -> int:
     # Imported here, after main() pinned OpenMP: the booster's thread pool reads it when it loads.
+    from decision_report import release_notes, table
     from decision_stack import Bench, run_scenario
     from decision_targets import render, verdicts
     from decision_world import WINDOWS, baseline_frame
-    from decision_report import table
 
     from driftwatch.bus.server import redis_answers, start_embedded
     from driftwatch.contracts.policy import load_shipped_policy
@@ -66,12 +70,14 @@ async def run(args: argparse.Namespace, home: Path) -> int:
 
     url = Settings().redis_url
     server = None if redis_answers(url) else start_embedded()
+    worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     bench = Bench(
         redis_url=url if server is None else server.connection_url + "/0",
         home=home,
         policy_path=load_shipped_policy(args.policy).path,
         baseline=baseline_frame(args.seed),
         seed=args.seed,
+        worker=worker,
     )
     rows, began = [], time.perf_counter()
     try:
@@ -82,11 +88,16 @@ async def run(args: argparse.Namespace, home: Path) -> int:
             print(f"  {name} done in {seconds:.0f} s", file=sys.stderr, flush=True)
             rows += found
     finally:
+        worker.shutdown()
         if server is not None:
             server.stop()
-    print(f"Decision quality, seed {args.seed}, policy {args.policy!r}, {machine()}, "
-          f"{time.perf_counter() - began:.0f} s in all\n")
+    print(
+        f"Decision quality, seed {args.seed}, policy {args.policy!r}, {machine()}, "
+        f"{time.perf_counter() - began:.0f} s in all\n"
+    )
     print(table(rows))
+    print("\nReleases:")
+    print(release_notes(rows))
     print()
     print(render(verdicts(rows)))
     return 0
@@ -96,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # 2 shared cores: a threaded fit crawls
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     logging.basicConfig(level=logging.ERROR)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,7 @@ class PolicyWatch:
         self.path = path
         self._loaded = policy_in_force(path)
         self._seen = self._loaded.sha256
+        reload_failures().labels(agent)  # exported at 0 from the start, so alerts can use it
 
     def current(self) -> LoadedPolicy:
         """The policy in force, after picking up any change to the file."""
@@ -83,6 +84,14 @@ class PolicyWatch:
             self._refuse(error, digest)
             return self._loaded
         self._seen = digest
+        if loaded.version <= self._loaded.version:
+            logger.warning(
+                "policy %s changed but its version went %d -> %d: bump it on every change, "
+                "plans tell policies apart by version",
+                self.path,
+                self._loaded.version,
+                loaded.version,
+            )
         logger.info(
             "policy %s reloaded: version %d -> %d (sha256 %s)",
             self.path,

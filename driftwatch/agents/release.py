@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from faststream import FastStream
@@ -30,14 +30,13 @@ from driftwatch.agents.retrain import evaluate_candidate, read_labeled_window
 from driftwatch.bus.consumer import Handler, HandlerContext, consumer_app
 from driftwatch.contracts.events import (
     Event,
-    GateResult,
     PlanApproved,
     PlanCreated,
     PlanRejected,
     ReleaseDecided,
     derived_event_id,
 )
-from driftwatch.contracts.vocabulary import Action
+from driftwatch.contracts.vocabulary import Action, Decision
 from driftwatch.settings import Settings
 from driftwatch.training import (
     PREVIOUS_PRODUCTION,
@@ -87,6 +86,8 @@ class Release:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        for decision in get_args(Decision):  # every series exported from the start, at 0
+            decisions().labels(decision)
 
     def handlers(self) -> dict[type[Event], Handler]:
         return {
@@ -166,6 +167,7 @@ class Release:
     async def _retrain(
         self, plan: PlanCreated, cause: Event, ctx: HandlerContext, note: str
     ) -> ReleaseDecided:
+        """Defer, or train a candidate and move the plan's alias if every gate passes."""
         settings, target = self.settings, plan.target_alias
         try:
             window = await asyncio.to_thread(read_labeled_window, settings, plan.dataset_uri)
@@ -173,47 +175,43 @@ class Release:
             return _decided(plan, cause, decision="blocked", reason=f"window unusable: {error}")
         current = await asyncio.to_thread(aliases, settings)
         recorded = await state.recorded_intent(ctx.redis, settings, plan.plan_id)
+        # A redone plan compares with the versions as they were before its own alias move.
         previous = recorded.previous if recorded is not None else current.get(target)
         champion = previous if target == PRODUCTION else current.get(PRODUCTION)
-        if len(window) < plan.gates.min_labeled_rows:
-            verdict = judge_release(
-                len(window), plan.gates, promote_if_gates_pass=plan.promote_if_gates_pass
-            )
-            return self._judged(
-                plan,
-                cause,
-                verdict.decision,
-                verdict.gates,
-                verdict.reason,
-                previous_version=previous,
-            )
-        logger.info("plan %s: retraining on %d labeled rows", plan.plan_id, len(window))
-        try:
-            async with ctx.keep_alive():
-                evaluation = await asyncio.to_thread(
-                    evaluate_candidate, settings, plan, window, champion
-                )
-        except (TrainingDataError, RegistryError) as error:
-            return _decided(plan, cause, decision="blocked", reason=f"cannot retrain: {error}")
+        evaluation = None
+        if len(window) >= plan.gates.min_labeled_rows:
+            logger.info("plan %s: retraining on %d labeled rows", plan.plan_id, len(window))
+            try:
+                async with ctx.keep_alive():
+                    evaluation = await asyncio.to_thread(
+                        evaluate_candidate, settings, plan, window, champion
+                    )
+            except (TrainingDataError, RegistryError) as error:
+                reason = f"cannot retrain: {error}"
+                return _decided(plan, cause, decision="blocked", reason=reason)
         verdict = judge_release(
             len(window),
             plan.gates,
             promote_if_gates_pass=plan.promote_if_gates_pass,
-            candidate=evaluation.candidate,
-            champion=evaluation.champion,
+            candidate=evaluation.candidate if evaluation else None,
+            champion=evaluation.champion if evaluation else None,
         )
-        fields: dict[str, Any] = {"candidate_version": evaluation.version}
-        if verdict.decision == "promoted":
+        fields: dict[str, Any] = {"previous_version": previous}
+        if evaluation is not None:
+            fields["candidate_version"] = evaluation.version
+        if verdict.decision == "promoted" and evaluation is not None:
             proposed = state.AliasIntent(
                 alias=target, version=evaluation.version, previous=previous
             )
             intent = await state.alias_intent(ctx.redis, settings, plan.plan_id, proposed)
             await asyncio.to_thread(promote, settings, intent.version, intent.alias)
             fields |= {"alias": target, "previous_version": intent.previous}
-        else:
-            fields["previous_version"] = previous
-        return self._judged(
-            plan, cause, verdict.decision, verdict.gates, _joined(verdict.reason, note), **fields
+        for gate in verdict.gates:
+            if gate.value is not None:
+                gate_values().labels(gate.gate).set(gate.value)
+        reason = _joined(verdict.reason, note)
+        return _decided(
+            plan, cause, decision=verdict.decision, gates=verdict.gates, reason=reason, **fields
         )
 
     async def _rollback(
@@ -251,20 +249,6 @@ class Release:
             alias=PRODUCTION,
             reason=_joined(f"production {intent.previous} -> {intent.version}", note),
         )
-
-    def _judged(
-        self,
-        plan: PlanCreated,
-        cause: Event,
-        decision: str,
-        gates: list[GateResult],
-        reason: str,
-        **fields: Any,
-    ) -> ReleaseDecided:
-        for gate in gates:
-            if gate.value is not None:
-                gate_values().labels(gate.gate).set(gate.value)
-        return _decided(plan, cause, decision=decision, gates=gates, reason=reason, **fields)
 
     @staticmethod
     def _count(decided: ReleaseDecided) -> ReleaseDecided:

@@ -23,8 +23,10 @@ from driftwatch.agents.planner_logic import PlanDecision, plans_over
 from driftwatch.contracts.events import AnyEvent, DriftDetected, PlanCreated
 from driftwatch.contracts.policy import LoadedPolicy
 
-COMPARED = ("action", "held_action", "target_alias", "promote_if_gates_pass", "gates")
-"""Plan fields whose change alters what the Release agent does."""
+ACTIONS = ("action", "held_action")
+"""Plan fields compared for every incident."""
+RELEASE_TERMS = ("target_alias", "promote_if_gates_pass", "gates")
+"""Plan fields compared only when the plan retrains: nothing else reads them."""
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -40,12 +42,14 @@ class Replayed:
 
     @property
     def changes(self) -> list[str]:
-        """``field: then -> now`` for every compared field that differs (all, if no plan then)."""
+        """``field: then -> now`` for every field that alters what the Release agent does."""
         if self.then is None:
             return ["no plan was recorded"]
+        retrains = "retrain_and_evaluate" in (_runs(self.then), _runs(self.now))
+        compared = ACTIONS + (RELEASE_TERMS if retrains else ())
         return [
             change
-            for name in COMPARED
+            for name in compared
             for change in _differences(name, getattr(self.then, name), getattr(self.now, name))
         ]
 
@@ -62,11 +66,9 @@ class ReplayReport:
         return [row for row in self.rows if row.changes]
 
     def transitions(self) -> Counter[str]:
-        """How many incidents moved from one action to another (``a -> b``)."""
-        return Counter(
-            f"{_action(row.then) if row.then else 'none'} -> {_action(row.now)}"
-            for row in self.changed
-        )
+        """How many changed incidents moved from one action to another (``a -> b``), or kept
+        their action with other terms changed (``a: gates or alias changed``)."""
+        return Counter(_transition(row) for row in self.changed)
 
 
 def replay(
@@ -114,6 +116,16 @@ def since_filter(
             start = event.occurred_at
             return lambda candidate: candidate.occurred_at >= start
     raise ValueError(f"no recorded event or incident has id {wanted}")
+
+
+def _transition(row: Replayed) -> str:
+    then = _action(row.then) if row.then else "none"
+    now = _action(row.now)
+    return f"{then}: gates or alias changed" if then == now else f"{then} -> {now}"
+
+
+def _runs(plan: PlanCreated | PlanDecision) -> str:
+    return plan.held_action or plan.action
 
 
 def _action(plan: PlanCreated | PlanDecision) -> str:

@@ -18,6 +18,7 @@ from driftwatch.agents import sentinel_logic, state
 from driftwatch.agents.policy_watch import PolicyWatch, follow_policy
 from driftwatch.bus.consumer import Handler, HandlerContext, consumer_app
 from driftwatch.contracts.events import DriftDetected, Event, MonitoringSummary, ReleaseDecided
+from driftwatch.contracts.vocabulary import INCIDENT_TYPES
 from driftwatch.settings import Settings
 
 GROUP = "sentinel"
@@ -37,6 +38,8 @@ class Sentinel:
     def __init__(self, settings: Settings, policies: PolicyWatch) -> None:
         self.settings = settings
         self.policies = policies
+        for incident_type in INCIDENT_TYPES:  # every series exported from the start, at 0
+            incidents_opened().labels(incident_type)
 
     def handlers(self) -> dict[type[Event], Handler]:
         return {MonitoringSummary: self.on_summary, ReleaseDecided: self.on_release}

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Literal, TypeVar
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
@@ -50,8 +50,6 @@ _RELEASE_IF_OURS = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class StateBusy(RuntimeError):
@@ -129,11 +127,8 @@ def save(ctx: HandlerContext, key: str, value: BaseModel) -> None:
 
 def save_plan(ctx: HandlerContext, record: PlanRecord) -> None:
     """Record what became of a plan, in the handler's commit."""
-    key, field, payload = (
-        plans_key(ctx.settings),
-        str(record.plan.plan_id),
-        record.model_dump_json(),
-    )
+    key, field = plans_key(ctx.settings), str(record.plan.plan_id)
+    payload = record.model_dump_json()
     ctx.also(lambda pipe: pipe.hset(key, field, payload))
 
 
@@ -170,7 +165,8 @@ async def locked(ctx: HandlerContext, name: str) -> AsyncIterator[None]:
     each add their event, and the second commit would erase the first's. The lock is released by
     a DEL queued in the commit, so the next holder loads what this one wrote. It is refreshed
     while held (a retraining can hold a plan for minutes) and released at once if the handler
-    raises; a holder that died frees it after ``LOCK_TTL_MS``. One handler call must not take the
+    raises; a holder that died frees it after ``LOCK_TTL_MS``. The event stays claimed while the
+    handler waits, so no claimer redelivers it meanwhile. One handler call must not take the
     same lock twice, and batched consumers must not use it (the commit would come too late).
 
     Raises:
@@ -178,10 +174,11 @@ async def locked(ctx: HandlerContext, name: str) -> AsyncIterator[None]:
     """
     key, token = _key(ctx.settings, "lock", name), uuid.uuid4().hex
     deadline = time.monotonic() + LOCK_WAIT_S
-    while not await ctx.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
-        if time.monotonic() > deadline:
-            raise StateBusy(f"{key} stayed locked for {LOCK_WAIT_S:.0f} s")
-        await asyncio.sleep(LOCK_POLL_S)
+    async with ctx.keep_alive():  # waiting must not let a claimer take the event meanwhile
+        while not await ctx.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
+            if time.monotonic() > deadline:
+                raise StateBusy(f"{key} stayed locked for {LOCK_WAIT_S:.0f} s")
+            await asyncio.sleep(LOCK_POLL_S)
     refresher = asyncio.create_task(_refresh(ctx.redis, key))
     try:
         yield

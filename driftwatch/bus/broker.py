@@ -50,7 +50,14 @@ def make_broker(settings: Settings, **options: Any) -> RedisBroker:
 
 
 class GroupKeepingRedis(Redis):
-    """A client whose XREADGROUP and XAUTOCLAIM re-create a missing group once, then retry."""
+    """A client whose XREADGROUP and XAUTOCLAIM re-create a missing group once, then retry.
+
+    ``keep_groups`` goes False when the broker stops, so a read still in flight during shutdown
+    (FastStream cancels its read tasks without awaiting them) cannot re-create what a caller
+    deletes right after stopping.
+    """
+
+    keep_groups = True
 
     async def xreadgroup(  # type: ignore[override]
         self, groupname: str, consumername: str, streams: Mapping[Any, Any], *args: Any, **kw: Any
@@ -58,7 +65,7 @@ class GroupKeepingRedis(Redis):
         try:
             return await super().xreadgroup(groupname, consumername, streams, *args, **kw)
         except ResponseError as error:
-            if not _missing_group(error):
+            if not (self.keep_groups and _missing_group(error)):
                 raise
         await self._recreate(groupname, streams)
         return await super().xreadgroup(groupname, consumername, streams, *args, **kw)
@@ -69,7 +76,7 @@ class GroupKeepingRedis(Redis):
         try:
             return await super().xautoclaim(name, groupname, *args, **kw)
         except ResponseError as error:
-            if not _missing_group(error):
+            if not (self.keep_groups and _missing_group(error)):
                 raise
         await self._recreate(groupname, [name])
         return await super().xautoclaim(name, groupname, *args, **kw)
@@ -97,12 +104,20 @@ def _missing_group(error: ResponseError) -> bool:
 class _GroupKeepingState(RedisConnectionState):
     async def connect(self) -> Redis:
         stock = await super().connect()
-        self._client = GroupKeepingRedis.from_pool(stock.connection_pool)
-        return self._client
+        self.keeping_client = GroupKeepingRedis.from_pool(stock.connection_pool)
+        self._client = self.keeping_client
+        return self.keeping_client
 
 
 class _GroupKeepingBroker(RedisBroker):
     def _make_connection_state(
         self, connection_options: dict[str, Any], kwargs: dict[str, Any]
     ) -> ConnectionState[Any]:
-        return _GroupKeepingState(connection_options)
+        self._keeping_state = _GroupKeepingState(connection_options)
+        return self._keeping_state
+
+    async def stop(self, *args: Any, **kwargs: Any) -> None:
+        client = getattr(self._keeping_state, "keeping_client", None)
+        if client is not None:
+            client.keep_groups = False
+        await super().stop(*args, **kwargs)

@@ -15,17 +15,14 @@ wires it to FastStream subscribers for the real processes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -39,6 +36,7 @@ from tenacity import (
 )
 
 from driftwatch.bus.deadletter import deadletter_fields
+from driftwatch.bus.delivery import Delivery, Handler, HandlerContext, Outcome, PipelineOp
 from driftwatch.bus.metrics import BusMetrics, bus_metrics
 from driftwatch.bus.publish import LINK_ERRORS, connect, event_stream
 from driftwatch.bus.topology import DEADLETTER, declare_topology, group_streams
@@ -50,96 +48,6 @@ logger = logging.getLogger(__name__)
 
 OUTAGE_RETRY_S = 60.0
 """How long one commit waits for Redis before giving up; the delivery then stays pending."""
-
-PipelineOp = Callable[[Pipeline], object]
-
-
-class Outcome(StrEnum):
-    """What became of one delivery."""
-
-    HANDLED = "handled"
-    DUPLICATE = "duplicate"
-    FAILED = "failed"
-    DEADLETTERED = "deadlettered"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One stream entry handed to a consumer.
-
-    Attributes:
-        stream: full stream name.
-        message_id: the entry id.
-        payload: the event bytes (``wire.entry_payload`` of the entry's fields).
-        consumer_name: the Redis consumer holding the entry in the group's pending list.
-        delivery_count: deliveries so far, this one included (1 for a fresh read).
-    """
-
-    stream: str
-    message_id: str
-    payload: bytes
-    consumer_name: str
-    delivery_count: int = 1
-
-
-class HandlerContext:
-    """What a handler gets beside its event: where it runs, and two hooks into the commit."""
-
-    def __init__(
-        self, consumer: Consumer, delivery: Delivery, keep_alive_interval_s: float
-    ) -> None:
-        self.settings: Settings = consumer.settings
-        self.redis: Redis = consumer.redis
-        self.consumer: str = consumer.group
-        self.consumer_name: str = delivery.consumer_name
-        self.stream: str = delivery.stream
-        self.message_id: str = delivery.message_id
-        self.delivery_count: int = delivery.delivery_count
-        self._keep_alive_interval_s = keep_alive_interval_s
-        self.ops: list[PipelineOp] = []
-
-    def also(self, op: PipelineOp) -> None:
-        """Queue a Redis write for the commit, e.g. ``ctx.also(lambda p: p.hset(key, mapping=m))``.
-
-        ``op`` is called with the MULTI pipeline, so the write happens atomically with the
-        outputs, the handled marker and the ack, or not at all. It may be called again if the
-        commit is retried, so it must only queue commands.
-        """
-        self.ops.append(op)
-
-    @asynccontextmanager
-    async def keep_alive(self) -> AsyncIterator[None]:
-        """Keep this delivery claimed while a long handler runs (XCLAIM ... JUSTID on a timer).
-
-        Without it a claimer on another replica takes the delivery after ``min_idle_ms`` and
-        does the same work again (harmless, but wasted on a retraining).
-        """
-        task = asyncio.create_task(self._refresh_claim())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-    async def _refresh_claim(self) -> None:
-        while True:
-            await asyncio.sleep(self._keep_alive_interval_s)
-            try:
-                await self.redis.xclaim(
-                    self.stream,
-                    self.consumer,
-                    self.consumer_name,
-                    min_idle_time=0,
-                    message_ids=[self.message_id],
-                    justid=True,
-                )
-            except RedisError as error:
-                logger.warning("keep-alive of %s failed: %s", self.message_id, error)
-
-
-Handler = Callable[[Event, HandlerContext], Awaitable[Sequence[Event]]]
-"""Answers one event with the events it causes (``Event.caused_by``), possibly none."""
 
 
 @dataclass(slots=True)
@@ -315,6 +223,7 @@ class Consumer:
 
     async def _run_handler(self, item: _Item) -> None:
         event = _event_of(item)
+        # three claim refreshes per idle period keep a long handler's delivery from claimers
         ctx = HandlerContext(self, item.delivery, self.settings.min_idle_ms / 3000)
         item.started = time.perf_counter()
         try:
@@ -429,7 +338,7 @@ class Consumer:
         done = time.perf_counter()
         metrics = self._metrics
         for item in items:
-            if item.raised:
+            if item.raised or item.outcome is Outcome.FAILED:
                 metrics.failed.inc()
             if item.outcome is Outcome.HANDLED:
                 metrics.handled.inc()

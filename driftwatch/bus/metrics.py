@@ -70,7 +70,7 @@ def bus_metrics(registry: CollectorRegistry = REGISTRY) -> BusMetrics:
         ),
         failed=Counter(
             "driftwatch_events_failed",
-            "Handler attempts that raised; the event stays pending for a retry.",
+            "Attempts that did not complete (the handler raised, or Redis failed the commit).",
             label,
             registry=registry,
         ),

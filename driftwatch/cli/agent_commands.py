@@ -15,15 +15,15 @@ from uuid import UUID
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from driftwatch.cli.console import console, err_console, fail
 from driftwatch.cli.root import app
 
 if TYPE_CHECKING:
     from driftwatch.agents.incidents import Incident
+    from driftwatch.agents.planner_logic import PlanDecision
     from driftwatch.agents.replay import ReplayReport
-    from driftwatch.contracts.events import AnyEvent
+    from driftwatch.contracts.events import AnyEvent, PlanCreated
     from driftwatch.settings import Settings
 
 agent_app = typer.Typer(help="Run one replica of a control-plane agent.", no_args_is_help=True)
@@ -153,16 +153,21 @@ def incidents_list(
         for incident in found:
             typer.echo(json.dumps(summary_row(incident)))
         return
-    table = Table("incident", "opened", "type", "severity", "version", "status", "plan", "release")
+    if not found:
+        console.print("no incidents recorded")
+        return
+    rows = [("incident", "opened", "type", "severity", "version", "status", "plan", "release")]
     for incident in found:
         row = summary_row(incident)
-        table.add_row(
-            str(row["incident_id"])[:8],
-            incident.opened_at.strftime("%Y-%m-%d %H:%M:%S"),
-            *(str(row[key] or "-") for key in ("incident_type", "severity", "model_version")),
-            *(str(row[key] or "-") for key in ("status", "action", "decision")),
+        rows.append(
+            (
+                str(row["incident_id"])[:8],
+                incident.opened_at.strftime("%m-%d %H:%M:%S"),
+                *(str(row[key] or "-") for key in ("incident_type", "severity", "model_version")),
+                *(str(row[key] or "-") for key in ("status", "action", "decision")),
+            )
         )
-    console.print(table if found else "no incidents recorded")
+    _print_columns(rows)
 
 
 @incidents_app.command("show")
@@ -188,6 +193,7 @@ def _print_timeline(incident: Incident) -> None:
         f"[bold]incident {incident.incident_id}[/]  {head.severity} {head.incident_type}  "
         f"model {escape(head.model_name)} v{head.model_version}  {incident.status}",
         highlight=False,
+        soft_wrap=True,
     )
     for event in incident.chain:
         when = event.occurred_at.strftime("%Y-%m-%d %H:%M:%S")
@@ -243,23 +249,48 @@ def _print_replay(report: ReplayReport) -> None:
         f"(version {loaded.version}, sha256 {loaded.sha256[:12]}): "
         f"[bold]{len(report.changed)} changed[/]",
         highlight=False,
+        soft_wrap=True,
     )
-    table = Table("incident", "opened", "type", "severity", "then", "now", "changes")
+    rows = [("incident", "opened", "type", "severity", "then", "now", "")]
     for row in report.rows:
-        then = row.then
-        table.add_row(
-            row.incident.incident_id.hex[:8],
-            row.incident.occurred_at.strftime("%Y-%m-%d %H:%M"),
-            row.incident.incident_type,
-            row.incident.severity,
-            f"{then.action} (v{then.policy_version})" if then else "-",
-            f"{row.now.action} (v{row.now.policy_version})",
-            escape("; ".join(row.changes)) or "-",
+        then, now = row.then, row.now
+        rows.append(
+            (
+                row.incident.incident_id.hex[:8],
+                row.incident.occurred_at.strftime("%m-%d %H:%M"),
+                row.incident.incident_type,
+                row.incident.severity,
+                f"{_runs(then)} (v{then.policy_version})" if then else "-",
+                f"{_runs(now)} (v{now.policy_version})",
+                "CHANGED" if row.changes else "",
+            )
         )
-    console.print(table)
+    _print_columns(rows)
+    if report.changed:
+        console.print("changes:")
+    for row in report.changed:
+        console.print(
+            f"  {row.incident.incident_id.hex[:8]}: {escape('; '.join(row.changes))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print("summary:")
     for transition, count in sorted(report.transitions().items()):
-        console.print(f"  {transition}: {count}", highlight=False)
+        console.print(f"  {escape(transition)}: {count}", highlight=False, soft_wrap=True)
     console.print(f"  unchanged: {len(report.rows) - len(report.changed)}", highlight=False)
+
+
+def _runs(plan: PlanCreated | PlanDecision) -> str:
+    held = f"({plan.held_action})" if plan.held_action else ""
+    return f"{plan.action}{held}"
+
+
+def _print_columns(rows: list[tuple[str, ...]]) -> None:
+    """Left-aligned columns that never wrap: tables of events are read in wide terminals."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        console.print(escape(line.rstrip()), highlight=False, soft_wrap=True)
 
 
 def _trail(path: Path | None) -> list[AnyEvent]:

@@ -167,7 +167,7 @@ def _print_line(entry: WatchedEntry) -> None:
     elif dead is not None:
         source = dead.source_stream.rsplit(".", 1)[-1]
         line = (
-            f"{head} [bold red]{'dead-letter':<17}[/] {escape(dead.event_type or '?')} "
+            f"{head} [bold red]{'dead-letter':<17}[/] {escape(dead.event_type or '(undecoded)')} "
             f"from {escape(source)} by {escape(dead.consumer)}: {escape(dead.error)}"
         )
     else:

@@ -52,8 +52,8 @@ def train_command(
     holdout_fraction: float = typer.Option(
         0.25, "--holdout-fraction", help="Share of rows held out (stratified) to evaluate on."
     ),
-    threads: int | None = typer.Option(
-        None, "--threads", min=1, help="OpenMP threads for the fit (default: every core)."
+    threads: int = typer.Option(
+        1, "--threads", min=0, help="OpenMP threads for the fit; 0: every core."
     ),
 ) -> None:
     """Train on a labeled file, register a new version, print its holdout metrics.
@@ -76,7 +76,7 @@ def train_command(
                 seed=seed,
                 holdout_fraction=holdout_fraction,
                 training_data_uri=data.resolve().as_uri(),
-                threads=threads,
+                threads=threads or None,
                 progress=status.update,
             )
     except TrainingDataError as error:

@@ -155,7 +155,7 @@ def _print_result(result: CheckResult) -> None:
     performance = summary.performance
     if performance is not None and performance.auc is not None:
         console.print(
-            f"AUC {performance.auc:.3f} (95 % CI {performance.auc_ci_low:.3f}-"
+            f"AUC {performance.auc:.3f} (99 % CI {performance.auc_ci_low:.3f}-"
             f"{performance.auc_ci_high:.3f}) vs reference {performance.reference_auc:.3f}; "
             f"drop lower bound {performance.auc_drop_lower:+.3f}"
             + (" [bold red]performance dropped[/]" if performance.degraded else "")

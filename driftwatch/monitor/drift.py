@@ -11,7 +11,10 @@ A column drifts when two things hold:
    Smirnov for numbers, chi-square for categories) rejects at ``FAMILY_ALPHA / features``. At
    2000 rows a distance of 0.1 is within reach of sampling noise for heavy-tailed columns (the
    amount), so the effect size alone would alarm on about 2 % of stable windows; the corrected
-   test bounds the chance that any feature of a stable window is flagged by ``FAMILY_ALPHA``.
+   test bounds the chance that any feature of a stable window is flagged by ``FAMILY_ALPHA``,
+   half of a window's 1 % false-alarm budget (the AUC drop's bound has the other half).
+
+The reference rows compared are those matched to the window's hours (``timematch``).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
     from driftwatch.settings import Settings
 
-FAMILY_ALPHA = 0.01
+FAMILY_ALPHA = 0.005
 """Chance that noise flags any feature of a window whose distribution did not change."""
 
 _VALUE_DRIFT = "evidently:metric_v2:ValueDrift"
@@ -89,9 +92,9 @@ def as_dataset(frame: pd.DataFrame, mapping: ColumnMapping) -> Dataset:
     """Wrap ``frame`` for Evidently with explicit column types, so nothing is re-guessed."""
     from evidently import Dataset
 
-    wanted = [*mapping.features, *([mapping.prediction] if mapping.prediction else [])]
-    columns = [name for name in wanted if name in frame.columns]
-    return Dataset.from_pandas(frame[columns], data_definition=mapping.data_definition())
+    present = mapping.present(frame)
+    columns = [*present.features, *([present.prediction] if present.prediction else [])]
+    return Dataset.from_pandas(frame[columns], data_definition=present.data_definition())
 
 
 def compute_drift(

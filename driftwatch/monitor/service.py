@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 from faststream import FastStream
@@ -22,6 +22,7 @@ from driftwatch.bus.consumer import Handler, HandlerContext, consumer_app
 from driftwatch.bus.publish import connect
 from driftwatch.contracts.events import Event, LabelFeedback, PredictionBatch
 from driftwatch.contracts.policy import policy_in_force
+from driftwatch.monitor.assess import Reference
 from driftwatch.monitor.closer import WindowCloser
 from driftwatch.monitor.references import References
 from driftwatch.monitor.scoring import ScoringContext
@@ -61,8 +62,18 @@ def monitor_handlers(settings: Settings) -> dict[type[Event], Handler]:
     return {PredictionBatch: on_predictions, LabelFeedback: on_labels}
 
 
-def create_app(settings: Settings | None = None, *, name: str | None = None) -> FastStream:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    name: str | None = None,
+    references: Callable[[str], Reference] | None = None,
+) -> FastStream:
     """One monitor replica: the consumer and, beside it, the closer task.
+
+    Args:
+        settings: the bus, registry and window sizes; default: from the environment.
+        name: this replica's Redis consumer name (default: unique per process).
+        references: version -> its reference; default: the registry's (``References``).
 
     Raises:
         PolicyError: the policy file is unusable at start.
@@ -70,13 +81,13 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
     settings = settings or Settings()
     context = ScoringContext.of(settings, policy_in_force(settings.policy_path))
     app = consumer_app(settings, GROUP, monitor_handlers(settings), name=name)
-    references = References(settings)
+    reference_of = references or References(settings).get
     stop = asyncio.Event()
     running: list[asyncio.Task[None]] = []
 
     async def start_closer() -> None:
         redis = connect(settings)
-        closer = WindowCloser(redis, context, references.get)
+        closer = WindowCloser(redis, context, reference_of)
         stop.clear()
 
         async def run() -> None:

@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from driftwatch.bus.publish import publish
 from driftwatch.contracts.events import PredictionBatch, default_producer
-from driftwatch.contracts.features import TransactionRecord
 from driftwatch.serving.metrics import ServingMetrics
 from driftwatch.settings import Settings
 
@@ -47,7 +47,7 @@ class _Buffer:
     model_name: str
     model_version: str
     threshold: float
-    rows: list[TransactionRecord] = field(default_factory=list)
+    rows: list[Mapping[str, Any]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
 
@@ -78,15 +78,19 @@ class BatchPublisher:
     def add(
         self,
         model: ModelRef,
-        rows: Sequence[TransactionRecord],
+        rows: Sequence[Mapping[str, Any]],
         scores: Sequence[float],
         request_ids: Sequence[str],
     ) -> None:
         """Buffer one request's scored rows; never blocks and never raises.
 
+        Rows stay plain mappings until the flush, where the whole batch is validated against
+        ``TransactionRecord`` in one pass: per-row model objects on the request path would cost
+        more than the rest of publishing together.
+
         Args:
             model: the model that scored the rows.
-            rows: the scored transactions with their ids and event times.
+            rows: the scored transactions' fields, with ``transaction_id`` and ``timestamp``.
             scores: fraud probabilities, aligned with ``rows``.
             request_ids: the ids returned to the caller, aligned with ``rows``.
         """
@@ -133,15 +137,20 @@ class BatchPublisher:
 
     async def _publish(self, buffer: _Buffer, part: slice) -> bool:
         rows = buffer.rows[part]
-        event = PredictionBatch(
-            producer=self._producer,
-            model_name=buffer.model_name,
-            model_version=buffer.model_version,
-            threshold=buffer.threshold,
-            rows=rows,
-            scores=buffer.scores[part],
-            request_ids=buffer.request_ids[part],
-        )
+        try:
+            event = PredictionBatch(
+                producer=self._producer,
+                model_name=buffer.model_name,
+                model_version=buffer.model_version,
+                threshold=buffer.threshold,
+                rows=rows,
+                scores=buffer.scores[part],
+                request_ids=buffer.request_ids[part],
+            )
+        except ValidationError as error:  # a bug upstream: never let it stop the flush loop
+            logger.error("scored rows break the PredictionBatch contract: %s", error)
+            self._metrics.rows_dropped.inc(len(rows))
+            return True
         try:
             await asyncio.wait_for(
                 publish(self._redis, self._settings, event), timeout=PUBLISH_TIMEOUT_S

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Body, HTTPException, Response, status
@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 
 from driftwatch.bus.publish import publish
 from driftwatch.contracts.events import LabelFeedback, default_producer
-from driftwatch.contracts.features import TransactionIn, TransactionRecord
+from driftwatch.contracts.features import TransactionIn
 from driftwatch.serving.batch_publisher import PUBLISH_TIMEOUT_S, ModelRef
 from driftwatch.serving.deps import AdminDep, ServingDep
 from driftwatch.serving.metrics import METRICS_CONTENT_TYPE
@@ -176,12 +176,10 @@ def _check_batch_size(rows: int, limit: int) -> None:
         )
 
 
-def _record(transaction: TransactionIn, request_id: str, arrived: datetime) -> TransactionRecord:
-    # Fields were validated as TransactionIn with the same constraints: construct, not re-validate.
-    features = transaction.model_dump(exclude={"transaction_id", "timestamp"})
-    return TransactionRecord.model_construct(
-        **features, transaction_id=request_id, timestamp=transaction.timestamp or arrived
-    )
+def _record(transaction: TransactionIn, request_id: str, arrived: datetime) -> dict[str, Any]:
+    """The row as it goes on the bus: its fields, its request id and an event time."""
+    timestamp = transaction.timestamp or arrived
+    return {**vars(transaction), "transaction_id": request_id, "timestamp": timestamp}
 
 
 def _info(served: ServedModel) -> ModelInfo:

@@ -29,8 +29,6 @@ class DemoSpec:
         labels_after_windows: Windows of traffic between a window and its labels.
         expected: What must happen, in words (printed first).
         expectation: The checks that decide the exit code.
-        settle_s: Quiet seconds after the expected decision before the story is told: long
-            enough for windows that close after it to be judged too.
     """
 
     name: str
@@ -40,7 +38,6 @@ class DemoSpec:
     labels_after_windows: int
     expected: str
     expectation: Expectation
-    settle_s: float = 5.0
 
 
 DEMOS: dict[str, DemoSpec] = {
@@ -73,7 +70,6 @@ DEMOS: dict[str, DemoSpec] = {
             labels_after_windows=1,
             expected="shock incident -> held for approval; production unchanged",
             expectation=expectations.black_friday,
-            settle_s=10.0,
         ),
     )
 }

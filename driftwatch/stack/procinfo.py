@@ -6,7 +6,6 @@ comes with the process start time, and a signal is sent only when both still mat
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -71,11 +70,11 @@ def signal_group(pid: int, started: str | None, signum: int = signal.SIGTERM) ->
         return False
     try:
         os.killpg(pid, signum)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # not a group leader after all: signal the process alone
-        with contextlib.suppress(ProcessLookupError):
+    except (ProcessLookupError, PermissionError):  # not a group leader: signal it alone
+        try:
             os.kill(pid, signum)
+        except ProcessLookupError:
+            return False
     return True
 
 
@@ -122,12 +121,19 @@ def _listening_pids_proc(port: int) -> set[int]:
     owners: set[int] = set()
     for fd_dir in _PROC.glob("[0-9]*/fd"):
         try:
-            links = {os.readlink(fd) for fd in fd_dir.iterdir()}
-        except OSError:
+            fds = list(fd_dir.iterdir())
+        except OSError:  # gone, or not ours to read
             continue
-        if links & inodes:
+        if any(_link(fd) in inodes for fd in fds):
             owners.add(int(fd_dir.parent.name))
     return owners
+
+
+def _link(fd: Path) -> str | None:
+    try:
+        return os.readlink(fd)
+    except OSError:  # closed while we looked
+        return None
 
 
 def _listening_pids_lsof(port: int) -> set[int]:

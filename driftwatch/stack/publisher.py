@@ -10,6 +10,7 @@ machine); when the traffic ends, the labels still held are sent.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,12 @@ class Published:
     labels: int
     requests: int
     seconds: float
-    model_versions: tuple[str, ...]
+    rows_by_version: dict[str, int]
+    """Rows each model version scored: the monitor windows them per version."""
+
+    @property
+    def model_versions(self) -> tuple[str, ...]:
+        return tuple(self.rows_by_version)
 
 
 @dataclass
@@ -73,6 +79,7 @@ class ScenarioPublisher:
         token: ``DRIFTWATCH_API_TOKEN`` when the API guards its write endpoints.
         on_rows: Called with the number of rows after each /predict answer.
         on_labels: Called with the number of labels after each /feedback answer.
+        transport: An httpx transport to use instead of the network (tests use a mock).
     """
 
     def __init__(
@@ -81,11 +88,12 @@ class ScenarioPublisher:
         token: str | None = None,
         on_rows: Callable[[int], None] = lambda _: None,
         on_labels: Callable[[int], None] = lambda _: None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.api_url = api_url.rstrip("/")
         self._client = httpx.Client(
-            base_url=self.api_url, headers=headers, timeout=REQUEST_TIMEOUT_S
+            base_url=self.api_url, headers=headers, timeout=REQUEST_TIMEOUT_S, transport=transport
         )
         self._on_rows = on_rows
         self._on_labels = on_labels
@@ -107,7 +115,7 @@ class ScenarioPublisher:
         """
         began = time.monotonic()
         progress = _Progress()
-        versions: dict[str, None] = {}
+        versions: Counter[str] = Counter()
         rows = _transactions(frame)
         labels = _labels(frame) if LABEL in frame.columns else []
         labeled_windows = 0
@@ -119,7 +127,7 @@ class ScenarioPublisher:
             progress.requests += 1
             progress.rows += len(batch)
             progress.flagged += sum(1 for answer in answers if answer["is_fraud"])
-            versions.update(dict.fromkeys(answer["model_version"] for answer in answers))
+            versions.update(answer["model_version"] for answer in answers)
             self._on_rows(len(batch))
             done_windows = progress.rows // pacing.window_rows
             while labels and labeled_windows < done_windows - pacing.labels_after_windows:
@@ -134,7 +142,7 @@ class ScenarioPublisher:
             labels=progress.labels,
             requests=progress.requests,
             seconds=time.monotonic() - began,
-            model_versions=tuple(versions),
+            rows_by_version=dict(versions),
         )
 
     def _send_labels(

@@ -25,7 +25,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from driftwatch.bus.publish import publish_sync
-from driftwatch.contracts.events import AnyEvent, ReleaseDecided, default_producer
+from driftwatch.contracts.events import (
+    MonitoringSummary,
+    ReleaseDecided,
+    default_producer,
+)
 from driftwatch.contracts.policy import load_shipped_policy
 from driftwatch.settings import Settings
 from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
@@ -35,7 +39,7 @@ from driftwatch.stack.expectations import Check, Story
 from driftwatch.stack.launcher import Launch, launch_stack, stop_stack, wait_ready
 from driftwatch.stack.layout import StackOptions
 from driftwatch.stack.plan import RunDir
-from driftwatch.stack.publisher import Pacing, ScenarioPublisher
+from driftwatch.stack.publisher import Pacing, Published, ScenarioPublisher
 from driftwatch.stack.target import Target, resolve_target
 from driftwatch.stack.timeline import (
     deciding_release,
@@ -49,8 +53,8 @@ SERVE_TIMEOUT_S = 90.0
 """Time for the API to load the baseline version after it is promoted."""
 REACTION_TIMEOUT_S = 150.0
 """Time for the control plane to settle after the last label was sent."""
-UNSETTLED_QUIET_S = 15.0
-"""Quiet seconds before giving up on an expected decision that has not come."""
+SETTLE_S = 3.0
+"""Seconds without a new event, on a quiet bus, before the story is told."""
 POLL_S = 0.3
 FEED_EVERY_S = 1.0
 
@@ -132,8 +136,9 @@ def _tell(spec: DemoSpec, target: Target, launch: Launch | None, console: Consol
         mark = last_entry_id(redis_client, settings, DECISION_STREAMS)
         follower = Follower(redis_client, settings, mark)
         started = datetime.now(UTC)
-        _send_traffic(spec, target, follower, started, console)
-        _settle(spec, baseline, redis_client, follower, started, console)
+        sent = _send_traffic(spec, target, follower, started, console)
+        windows = {v: rows // target.window_rows for v, rows in sent.rows_by_version.items()}
+        _settle(spec, baseline, windows, redis_client, follower, started, console)
     finally:
         redis_client.close()
     events = [read.event for read in follower.seen]
@@ -201,7 +206,7 @@ def _wait_serving(api_url: str, version: str, console: Console) -> None:
 
 def _send_traffic(
     spec: DemoSpec, target: Target, follower: Follower, started: datetime, console: Console
-) -> None:
+) -> Published:
     from driftwatch.generator import generate
 
     frame = generate(spec.scenario, spec.rows, spec.seed).frame
@@ -236,34 +241,52 @@ def _send_traffic(
         f"sent {sent.rows:,} transactions ({sent.flagged:,} flagged) and {sent.labels:,} labels "
         f"in {sent.seconds:.1f} s"
     )
+    return sent
 
 
 def _settle(
     spec: DemoSpec,
     baseline: str,
+    windows: dict[str, int],
     redis_client: redis.Redis,
     follower: Follower,
     started: datetime,
     console: Console,
 ) -> None:
-    """Print events until the control plane is done: a quiet bus and no new event for a while
-    (``spec.settle_s`` once the expected decision was seen, ``UNSETTLED_QUIET_S`` before)."""
+    """Print events until the control plane is done with the traffic.
+
+    Done means: the monitor summarized every full window the traffic made (``windows``: per
+    model version) and published a labeled revision of each, the bus is quiet (no consumer has
+    anything unread or pending, so no agent is still working), and no event came for
+    ``SETTLE_S``. The monitor's window closer works beside its consumers, so a quiet bus
+    alone does not mean it has finished.
+    """
+    expected = sum(windows.values())
     deadline = time.monotonic() + REACTION_TIMEOUT_S
     last_event = time.monotonic()
     with console.status("monitor -> sentinel -> planner -> release") as status:
         while time.monotonic() < deadline:
             if _print_new(follower, started, console):
                 last_event = time.monotonic()
-            events = [read.event for read in follower.seen]
-            story = Story(events, baseline, _production(events, baseline))
-            satisfied = all(check.passed for check in spec.expectation(story))
+            summaries = [
+                e
+                for e in (read.event for read in follower.seen)
+                if isinstance(e, MonitoringSummary) and e.model_version in windows
+            ]
+            judged = len({s.window_id for s in summaries})
+            labeled = len({s.window_id for s in summaries if s.labeled_rows > 0})
             idle = time.monotonic() - last_event
-            if idle >= (spec.settle_s if satisfied else UNSETTLED_QUIET_S) and bus_is_quiet(
-                redis_client, follower.settings
+            if (
+                judged >= expected
+                and labeled >= expected
+                and idle >= SETTLE_S
+                and bus_is_quiet(redis_client, follower.settings)
             ):
                 return
-            seen = "expected decision seen, " if satisfied else ""
-            status.update(f"waiting for the control plane to settle ({seen}quiet {idle:.0f} s)")
+            status.update(
+                f"windows judged {judged}/{expected}, labeled {labeled}/{expected}; "
+                f"waiting for the control plane (quiet {idle:.0f} s)"
+            )
             time.sleep(POLL_S)
     console.print(f"[yellow]the control plane did not settle in {REACTION_TIMEOUT_S:.0f} s[/]")
 
@@ -273,18 +296,6 @@ def _print_new(follower: Follower, started: datetime, console: Console) -> bool:
     for read in fresh:
         console.print(event_line(read.event, started), highlight=False, soft_wrap=True)
     return bool(fresh)
-
-
-def _production(events: list[AnyEvent], baseline: str) -> str:
-    """Production as the releases since the mark left it (the registry is read at the end)."""
-    production = baseline
-    for event in events:
-        moved = isinstance(event, ReleaseDecided) and (
-            event.alias == "production" or event.decision == "rolled_back"
-        )
-        if moved and isinstance(event, ReleaseDecided):
-            production = event.candidate_version or production
-    return production
 
 
 def _aliases(settings: Settings) -> dict[str, str]:

@@ -46,13 +46,15 @@ def fit_and_evaluate(
     seed: int = 0,
     holdout_fraction: float = 0.25,
     holdout: pd.DataFrame | None = None,
-    threads: int | None = None,
+    threads: int | None = 1,
 ) -> Fitted:
     """Fit on ``frame`` and evaluate on a stratified holdout of it, or on ``holdout`` if given.
 
     A retrain passes the recent labeled window as ``holdout`` so the threshold and metrics
     describe the traffic the model will meet, not the past it learned from. ``threads`` caps the
     booster's OpenMP threads for the fit (None: every core); the result does not depend on it.
+    One is the default because DriftWatch shares its host (serving, monitor, agents): on two
+    busy cores, OpenMP threads spin waiting for each other and a 50k-row fit takes 2-3x longer.
 
     Raises:
         TrainingDataError: a frame lacks features or the label, or has too few rows of a class.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ def log_and_register(
     classifier = fitted.model.pipeline.named_steps["classify"]
     with (
         fluent_tracking(settings),
-        mlflow.start_run(experiment_id=experiment_id) as run,
+        mlflow.start_run(experiment_id=experiment_id, run_name=_run_name(provenance)) as run,
         tempfile.TemporaryDirectory(prefix="driftwatch-train-") as tmp,
     ):
         progress("logging params, metrics and reference sample")
@@ -146,6 +147,13 @@ def log_and_register(
         model_uri=f"models:/{settings.model_name}/{version}",
         reference_uri=reference_uri,
     )
+
+
+def _run_name(provenance: VersionProvenance) -> str:
+    """``plan-<id>`` for the Release agent's retrains, ``manual-<time>`` for a person's."""
+    if provenance.plan_id:
+        return f"plan-{provenance.plan_id}"
+    return f"manual-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
 
 
 @cache

@@ -62,7 +62,7 @@ def train_and_register(
     plan_id: str | None = None,
     policy_version: int | None = None,
     training_data_uri: str | None = None,
-    threads: int | None = None,
+    threads: int | None = 1,
     progress: Progress | None = None,
 ) -> TrainResult:
     """Fit, evaluate, log to MLflow and register a new version of the settings' model.

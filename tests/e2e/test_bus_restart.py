@@ -1,7 +1,8 @@
 """Redis restarted under a running consumer process: the process lives on and resumes.
 
 The test runs its own embedded Valkey on a known port (never the shared server) and restarts it
-empty, the hard case: streams and groups are gone, and the consumer must re-create them.
+empty, the hard case: streams and groups are gone, FastStream alone would stop the app on NOGROUP,
+and the consumer must re-create its groups and go on.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -21,7 +20,6 @@ from uuid import NAMESPACE_URL, uuid5
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 from redis.asyncio import Redis
 
@@ -236,12 +234,3 @@ class Agents:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-
-
-@pytest.fixture
-def agents(tmp_path: Path) -> Iterator[Agents]:
-    pool = Agents(tmp_path)
-    try:
-        yield pool
-    finally:
-        pool.stop_all()

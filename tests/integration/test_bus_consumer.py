@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
@@ -17,7 +18,7 @@ from driftwatch.bus.publish import publish
 from driftwatch.bus.wire import entry_payload
 from driftwatch.contracts.events import Event, PlanApproved, PlanRejected
 from driftwatch.settings import Settings
-from tests.fixtures.bus import approval, decided, eventually, outputs_for
+from tests.fixtures.bus import approval, decided, eventually, free_port, outputs_for
 
 pytestmark = pytest.mark.integration
 
@@ -245,3 +246,22 @@ async def test_metrics_count_outcomes_by_consumer(
     )
     assert histogram is not None
     assert histogram >= 1
+
+
+async def test_the_app_serves_its_metrics_when_a_port_is_set(
+    bus_redis: Redis, bus_settings: Settings
+) -> None:
+    settings = bus_settings.model_copy(update={"metrics_port": free_port()})
+    event = approval()
+
+    async with (
+        consumer_app(settings, GROUP, {PlanApproved: Recorder()}),
+        httpx.AsyncClient() as http,
+    ):
+        await publish(bus_redis, settings, event)
+        await eventually(lambda: outputs_for(bus_redis, settings, event), "the output")
+        page = await http.get(f"http://127.0.0.1:{settings.metrics_port}/metrics")
+
+    assert page.status_code == 200
+    assert f'driftwatch_events_handled_total{{consumer="{GROUP}"}}' in page.text
+    assert "driftwatch_event_handling_seconds_bucket" in page.text

@@ -83,7 +83,7 @@ def test_artifacts_stay_under_home_and_the_process_uri_is_untouched(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     was_set = mlflow.tracking.is_tracking_uri_set()
-    train_and_register(baseline_frame.iloc[:6000], mlflow_store, threads=1)
+    train_and_register(baseline_frame.iloc[:6000], mlflow_store)
     load_model(mlflow_store, "1")
     assert mlflow.tracking.is_tracking_uri_set() == was_set
     assert not (tmp_path / "mlruns").exists()
@@ -94,7 +94,7 @@ def test_artifacts_stay_under_home_and_the_process_uri_is_untouched(
 def test_promote_keeps_previous_production_and_rollback_moves_it_back(
     settings: Settings, trained_model: TrainResult, baseline_frame: pd.DataFrame
 ) -> None:
-    second = train_and_register(baseline_frame, settings, seed=1, threads=1)
+    second = train_and_register(baseline_frame, settings, seed=1)
     first_move = promote(settings, trained_model.version, PRODUCTION)
     assert first_move == AliasMove(PRODUCTION, "1", previous=None, changed=True)
     assert promote(settings, second.version, PRODUCTION) == AliasMove(
@@ -144,7 +144,6 @@ def test_plan_tag_finds_the_candidate_on_redelivery(
         plan_id=plan_id,
         policy_version=3,
         training_data_uri="file:///windows/w-17.parquet",
-        threads=1,
     )
     assert find_version_by_tag(settings, "driftwatch.plan_id", plan_id) == candidate.version
     assert find_version_by_tag(settings, "driftwatch.plan_id", "another-plan") is None

@@ -6,13 +6,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from driftwatch.bus.publish import connect
 from driftwatch.contracts.events import PredictionBatch, parse_event
-from driftwatch.contracts.features import TransactionRecord
 from driftwatch.serving.batch_publisher import BatchPublisher, ModelRef
 from driftwatch.serving.metrics import ServingMetrics
 from driftwatch.settings import Settings
@@ -35,12 +35,9 @@ V1 = ModelRef("fraud-detector", "1", 0.5)
 V2 = ModelRef("fraud-detector", "2", 0.6)
 
 
-def _records(prefix: str, count: int) -> list[TransactionRecord]:
+def _records(prefix: str, count: int) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    return [
-        TransactionRecord(**ROW, transaction_id=f"{prefix}-{i}", timestamp=now)
-        for i in range(count)
-    ]
+    return [{**ROW, "transaction_id": f"{prefix}-{i}", "timestamp": now} for i in range(count)]
 
 
 @pytest.fixture
@@ -80,9 +77,9 @@ async def _batches(redis: Redis, settings: Settings, count: int) -> list[Predict
     pytest.fail(f"fewer than {count} PredictionBatch events on {stream} after 10 s")
 
 
-def _add(publisher: BatchPublisher, model: ModelRef, rows: list[TransactionRecord]) -> None:
+def _add(publisher: BatchPublisher, model: ModelRef, rows: list[dict[str, Any]]) -> None:
     scores = [i / len(rows) for i in range(len(rows))]
-    publisher.add(model, rows, scores, [row.transaction_id for row in rows])
+    publisher.add(model, rows, scores, [row["transaction_id"] for row in rows])
 
 
 async def test_a_full_buffer_goes_out_at_once_in_batches_of_the_flush_size(

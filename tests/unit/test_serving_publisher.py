@@ -6,11 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from driftwatch.bus.publish import connect
-from driftwatch.contracts.features import TransactionRecord
 from driftwatch.serving.batch_publisher import BUFFER_CAP_BATCHES, BatchPublisher, ModelRef
 from driftwatch.serving.metrics import ServingMetrics
 from driftwatch.settings import Settings
@@ -30,9 +30,9 @@ ROW = {
 }
 
 
-def _records(count: int) -> list[TransactionRecord]:
+def _records(count: int) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    return [TransactionRecord(**ROW, transaction_id=f"tx-{i}", timestamp=now) for i in range(count)]
+    return [{**ROW, "transaction_id": f"tx-{i}", "timestamp": now} for i in range(count)]
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ async def test_rows_are_dropped_counted_and_the_outage_logged_once(
     caplog.set_level(logging.WARNING, logger="driftwatch.serving.batch_publisher")
     for _ in range(2):
         rows = _records(25)
-        batches.add(MODEL, rows, [0.1] * 25, [r.transaction_id for r in rows])
+        batches.add(MODEL, rows, [0.1] * 25, [r["transaction_id"] for r in rows])
         await batches.flush()
     assert _dropped(metrics) == 50
     assert batches.buffered_rows == 0
@@ -70,7 +70,18 @@ async def test_rows_past_the_buffer_cap_are_dropped_without_waiting(
     batches, metrics = publisher
     cap = BUFFER_CAP_BATCHES * 10
     rows = _records(cap)
-    batches.add(MODEL, rows, [0.2] * cap, [r.transaction_id for r in rows])
-    batches.add(MODEL, rows[:5], [0.2] * 5, [r.transaction_id for r in rows[:5]])
+    batches.add(MODEL, rows, [0.2] * cap, [r["transaction_id"] for r in rows])
+    batches.add(MODEL, rows[:5], [0.2] * 5, [r["transaction_id"] for r in rows[:5]])
     assert batches.buffered_rows == cap
     assert _dropped(metrics) == 5
+
+
+async def test_a_row_that_breaks_the_contract_is_dropped_not_raised(
+    publisher: tuple[BatchPublisher, ServingMetrics], caplog: pytest.LogCaptureFixture
+) -> None:
+    batches, metrics = publisher
+    broken = [{**_records(1)[0], "transaction_hour": 99}]
+    batches.add(MODEL, broken, [0.3], ["tx-0"])
+    await batches.flush()
+    assert _dropped(metrics) == 1
+    assert "break the PredictionBatch contract" in caplog.text

@@ -15,7 +15,7 @@ from tests.fixtures.registry import passes_gates
 
 @pytest.fixture(scope="module")
 def baseline_fit(baseline_frame: pd.DataFrame) -> Fitted:
-    return fit_and_evaluate(baseline_frame, seed=0, threads=1)
+    return fit_and_evaluate(baseline_frame, seed=0)
 
 
 def test_baseline_passes_the_default_gates(
@@ -68,7 +68,7 @@ def test_unknown_categories_and_extra_columns_are_scored(baseline_fit: Fitted) -
 
 def test_given_holdout_is_the_one_scored(baseline_frame: pd.DataFrame) -> None:
     train, holdout = baseline_frame.iloc[:8000], baseline_frame.iloc[8000:12_000]
-    fitted = fit_and_evaluate(train, holdout=holdout, threads=1)
+    fitted = fit_and_evaluate(train, holdout=holdout)
     assert fitted.holdout.index.equals(holdout.index)
     assert len(fitted.train) == len(train)
     assert fitted.metrics.positives == int(holdout[LABEL].sum())
@@ -80,7 +80,7 @@ def test_paired_bootstrap_sees_a_worse_challenger(
     shuffled = baseline_frame.assign(
         **{LABEL: np.random.default_rng(0).permutation(baseline_frame[LABEL].to_numpy())}
     )
-    noise = fit_and_evaluate(shuffled, seed=0, threads=1)
+    noise = fit_and_evaluate(shuffled, seed=0)
     holdout = baseline_fit.holdout
     worse = compare_models(baseline_fit.model, noise.model, holdout, n_boot=500, seed=0)
     assert worse.high < 0

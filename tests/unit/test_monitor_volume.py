@@ -1,0 +1,38 @@
+"""Volume per event-time hour: the window against what the reference makes over its hours."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from driftwatch.monitor.volume import volume_profile
+
+
+def every(minutes: float, start: str, end: str) -> pd.Series:
+    return pd.Series(pd.date_range(start, end, freq=pd.Timedelta(minutes=minutes), tz="UTC"))
+
+
+REFERENCE = every(10, "2026-11-02T00:00", "2026-11-08T23:50")  # 6 rows an hour for a week
+
+
+def test_the_same_rate_gives_a_ratio_of_one() -> None:
+    profile = volume_profile(every(10, "2026-11-20T08:00", "2026-11-20T15:50"), REFERENCE)
+    assert profile.rows_per_hour == pytest.approx(6.0, rel=0.01)
+    assert profile.ratio == pytest.approx(1.0, rel=0.01)
+    assert profile.reference_hourly_share[8] == pytest.approx(1 / 8, rel=0.02)
+    assert profile.reference_hourly_share[3] == 0.0
+
+
+def test_a_surge_shows_in_the_ratio_and_the_hourly_mix() -> None:
+    calm = every(10, "2026-11-20T00:00", "2026-11-20T19:50")
+    rush = every(2.5, "2026-11-20T20:00", "2026-11-20T23:57.5")  # four times the rate
+    profile = volume_profile(pd.concat([calm, rush], ignore_index=True), REFERENCE)
+    assert profile.ratio == pytest.approx((120 + 96) / 144, rel=0.02)
+    assert sum(profile.hourly_share[20:]) > 2 * sum(profile.reference_hourly_share[20:])
+
+
+def test_a_holdout_sample_is_scaled_back_to_its_traffic() -> None:
+    window = every(10, "2026-11-20T08:00", "2026-11-20T15:50")
+    sample = REFERENCE.iloc[::4]  # a quarter of the rows
+    profile = volume_profile(window, sample, reference_share=0.25)
+    assert profile.ratio == pytest.approx(1.0, rel=0.05)
