@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.fixtures.bus",
     "tests.fixtures.data",
     "tests.fixtures.registry",
+    "tests.fixtures.stack",
 ]

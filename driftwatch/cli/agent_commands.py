@@ -111,12 +111,13 @@ def _answer(plan_id: UUID, *, approved: bool, who: str | None, reason: str) -> N
     from driftwatch.contracts.events import PlanApproved, PlanRejected, default_producer
 
     settings = _settings()
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
     try:
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
         raw = client.hget(plans_key(settings), str(plan_id))
-        client.close()
     except LINK_ERRORS as error:
         fail(f"no Redis answers at the configured DRIFTWATCH_REDIS_URL: {error}")
+    finally:
+        client.close()
     if raw is None:
         fail(
             f"the Release agent has not received plan {plan_id} (is `driftwatch agent release` up?)"
@@ -127,7 +128,7 @@ def _answer(plan_id: UUID, *, approved: bool, who: str | None, reason: str) -> N
     event_class = PlanApproved if approved else PlanRejected
     event = event_class(
         plan_id=plan_id,
-        who=who or getpass.getuser(),
+        who=who or _login(),
         reason=reason,
         correlation_id=record.plan.correlation_id,
         producer=default_producer("driftwatch-cli"),
@@ -135,6 +136,13 @@ def _answer(plan_id: UUID, *, approved: bool, who: str | None, reason: str) -> N
     publish_sync(settings, event)
     verb = "approved" if approved else "rejected"
     console.print(f"{verb} plan {plan_id} ({event.event_type} {event.event_id})", highlight=False)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
 
 
 @incidents_app.callback()

@@ -1,8 +1,11 @@
 """The three demos of the original design: which scenario, how much traffic, what must happen.
 
-Sizes are multiples of the default window (2000 rows), so every window closes on row count and
-none waits for the age limit; each scenario's drift reaches full strength inside its traffic.
-Labels come one window after their traffic, as a bank's chargebacks would, in event order.
+A demo's own stack uses windows of ``DEMO_WINDOW_ROWS``: fraud is rare (1-4 % of rows), and a
+retrained candidate is judged on half of its incident window against production, so a window
+needs thousands of rows for the comparison to say anything. Traffic sizes are multiples of it,
+so every window closes on row count and none waits for the age limit, and each scenario's drift
+reaches full strength inside its traffic. Labels come one window after their traffic, as a
+bank's chargebacks would, in event order.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from driftwatch.stack import expectations
 from driftwatch.stack.expectations import Expectation
 
+DEMO_WINDOW_ROWS = 8_000
 BASELINE_ROWS = 16_000
 BASELINE_SEED = 1
 TRAIN_SEED = 0
@@ -46,7 +50,7 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             name="feature-drift",
             scenario="feature_drift",
-            rows=12_000,
+            rows=24_000,
             seed=2,
             labels_after_windows=1,
             expected="feature_drift incident -> retrain -> promoted; production moves to it",
@@ -55,7 +59,7 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             name="concept-drift",
             scenario="concept_drift",
-            rows=14_000,
+            rows=24_000,
             seed=3,
             labels_after_windows=1,
             expected="feature drift none/low; with labels a concept_drift incident -> retrain "
@@ -65,7 +69,7 @@ DEMOS: dict[str, DemoSpec] = {
         DemoSpec(
             name="black-friday",
             scenario="black_friday",
-            rows=14_000,
+            rows=16_000,
             seed=4,
             labels_after_windows=1,
             expected="shock incident -> held for approval; production unchanged",

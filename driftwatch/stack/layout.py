@@ -68,6 +68,7 @@ def build_plan(settings: Settings, options: StackOptions, redis: RedisChoice) ->
     dw = driftwatch_executable()
     api_port = _port(options, options.api_port or settings.api_port)
     env = {
+        **_settings_env(settings),
         "DRIFTWATCH_REDIS_URL": redis.url,
         "DRIFTWATCH_STREAM_PREFIX": settings.stream_prefix,
         "DRIFTWATCH_HOME": str(settings.home),
@@ -130,6 +131,26 @@ def build_plan(settings: Settings, options: StackOptions, redis: RedisChoice) ->
     )
 
 
+def _settings_env(settings: Settings) -> dict[str, str]:
+    """Every setting the caller chose (from its environment or in code, like a demo's window
+    size) as the environment variable that sets it in a child process.
+
+    The API token is left to the inherited environment: the plan is written to disk.
+    """
+    env = {}
+    for name in sorted(settings.model_fields_set - _NOT_INHERITED):
+        value = getattr(settings, name)
+        if value is not None:
+            env[f"DRIFTWATCH_{name.upper()}"] = str(value)
+    return env
+
+
+_NOT_INHERITED = frozenset(
+    {"api_token", "mlflow_tracking_uri", "prometheus_multiproc_dir", "metrics_port", "api_host"}
+)
+"""Settings a child must not copy: secrets, and what ``build_plan`` sets per process."""
+
+
 def prometheus_config_path(home: Path) -> Path:
     """Where ``up`` writes the Prometheus configuration for the stack's own ports."""
     return home / "run" / "prometheus.yml"
@@ -141,8 +162,10 @@ def _port(options: StackOptions, default: int) -> int:
 
 def _mlflow_ui(settings: Settings, port: int) -> ServiceSpec:
     mlflow = Path(sys.executable).with_name("mlflow")
-    argv = [str(mlflow) if mlflow.exists() else "mlflow", "ui"]
-    argv += ["--backend-store-uri", settings.tracking_uri, "--host", HOST, "--port", str(port)]
+    argv = [str(mlflow) if mlflow.exists() else "mlflow", "server"]
+    argv += ["--backend-store-uri", settings.tracking_uri]
+    argv += ["--artifacts-destination", str(settings.artifacts_dir)]
+    argv += ["--host", HOST, "--port", str(port)]
     return ServiceSpec(
         name="mlflow",
         argv=argv,

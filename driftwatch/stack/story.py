@@ -33,7 +33,13 @@ from driftwatch.contracts.events import (
 from driftwatch.contracts.policy import load_shipped_policy
 from driftwatch.settings import Settings
 from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
-from driftwatch.stack.demos import BASELINE_ROWS, BASELINE_SEED, TRAIN_SEED, DemoSpec
+from driftwatch.stack.demos import (
+    BASELINE_ROWS,
+    BASELINE_SEED,
+    DEMO_WINDOW_ROWS,
+    TRAIN_SEED,
+    DemoSpec,
+)
 from driftwatch.stack.events import client, last_entry_id
 from driftwatch.stack.expectations import Check, Story
 from driftwatch.stack.launcher import Launch, launch_stack, stop_stack, wait_ready
@@ -111,7 +117,7 @@ def run_demo(
         launch = launch_stack(own, StackOptions(free_ports=True), console.print)
         target = Target(own, launch.plan.api_url, own.window_rows, launch.plan)
     else:
-        _warn_if_not_demo_policy(console, target)
+        _warn_if_not_demo_setup(console, target)
     try:
         checks = _tell(spec, target, launch, console)
     finally:
@@ -166,6 +172,7 @@ def _baseline(settings: Settings, console: Console) -> str:
             settings,
             seed=TRAIN_SEED,
             training_data_uri=path.resolve().as_uri(),
+            threads=1,  # OpenMP threads fight the stack's processes for the cores
             progress=lambda step: status.update(f"training: {step}"),
         )
         move = promote(settings, result.version, "production")
@@ -320,15 +327,20 @@ def _own_settings(spec: DemoSpec, settings: Settings, options: DemoOptions) -> S
     return own.model_copy(update={"mlflow_tracking_uri": None})
 
 
-def _warn_if_not_demo_policy(console: Console, target: Target) -> None:
+def _warn_if_not_demo_setup(console: Console, target: Target) -> None:
+    """Say so when the running stack differs from what the expected outcome assumes."""
     plan = target.plan
-    demo = load_shipped_policy("demo")
     path = None if plan is None else plan.policy_path
-    if path is None or Path(path).resolve() != demo.path.resolve():
+    if path is None or Path(path).resolve() != load_shipped_policy("demo").path.resolve():
         policy = path or "the shipped promotion policy"
         console.print(
             f"[yellow]note:[/] the running stack's policy is {policy}, not the demo policy "
             "the expected outcome assumes"
+        )
+    if target.window_rows != DEMO_WINDOW_ROWS:
+        console.print(
+            f"[yellow]note:[/] the running stack's windows have {target.window_rows:,} rows; "
+            f"the demos are sized for {DEMO_WINDOW_ROWS:,} (DRIFTWATCH_WINDOW_ROWS)"
         )
 
 

@@ -54,11 +54,14 @@ retraining take minutes when the machine is shared."""
 
 @pytest.fixture
 def agents(tmp_path: Path) -> Iterator[Agents]:
+    """Agent processes of the test; their logs are printed (shown when the test fails)."""
     pool = Agents(tmp_path)
     try:
         yield pool
     finally:
         pool.stop_all()
+        for process in pool.processes:
+            print(f"--- {process.args}", pool.output(process)[-4000:], sep="\n")
 
 
 async def releases(redis: Redis, settings: Settings) -> list[ReleaseDecided]:

@@ -19,6 +19,7 @@ from driftwatch.bus.consumer import Consumer, Delivery, Outcome
 from driftwatch.bus.publish import publish
 from driftwatch.bus.wire import entry_payload
 from driftwatch.contracts.events import (
+    DriftDetected,
     Event,
     IncidentResolved,
     PlanCreated,
@@ -133,3 +134,27 @@ async def test_the_planner_acks_a_resolution_without_a_plan(
     assert await handle_one(planner, bus_redis, bus_settings, resolved) is Outcome.HANDLED
     assert await read_stream(bus_redis, bus_settings, "plans") == []
     assert await bus_redis.xlen(bus_settings.stream("deadletter")) == 0
+
+
+async def test_a_deferred_incident_is_announced_again_when_its_labels_arrive(
+    make_consumer: MakeConsumer, bus_redis: Redis, bus_settings: Settings
+) -> None:
+    sentinel = make_consumer("sentinel", "s")
+    await sentinel.open()
+    early = summary("1", None, labeled_rows=600)
+    await handle_one(sentinel, bus_redis, bus_settings, early)
+    (incident,) = await read_stream(bus_redis, bus_settings, "incidents")
+    assert isinstance(incident, DriftDetected)
+    deferred = ReleaseDecided(
+        decision="deferred", model_name="fraud-detector", incident_id=incident.incident_id
+    )
+    await handle_one(sentinel, bus_redis, bus_settings, deferred)
+
+    labeled = summary("1", None, labeled_rows=3000, revision=1)
+    await handle_one(sentinel, bus_redis, bus_settings, labeled)
+
+    first, again = await read_stream(bus_redis, bus_settings, "incidents")
+    assert isinstance(again, DriftDetected)
+    assert again.incident_id == first.incident_id
+    assert (again.window_revision, again.labeled_rows) == (1, 3000)
+    assert again.correlation_id == first.correlation_id

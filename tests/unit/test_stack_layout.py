@@ -128,7 +128,9 @@ def test_prometheus_scrapes_every_metrics_endpoint_by_service_name(settings: Set
 
     config = prometheus_config(plan)
 
-    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    jobs = {
+        job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
+    }
     assert jobs == {
         "api": ["127.0.0.1:8000"],
         **{name: [f"127.0.0.1:{9101 + i}"] for i, name in enumerate(WORKERS)},
@@ -155,3 +157,13 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_settings_chosen_in_code_reach_every_process_but_the_token(settings: Settings) -> None:
+    chosen = settings.model_copy(update={"window_rows": 8000, "api_token": "s3cret"})
+
+    plan = build_plan(chosen, StackOptions(), existing_redis())
+
+    for service in plan.services:
+        assert service.env["DRIFTWATCH_WINDOW_ROWS"] == "8000"
+        assert "s3cret" not in service.env.values()

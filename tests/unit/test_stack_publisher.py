@@ -134,6 +134,6 @@ def test_a_refused_request_shows_the_answer(frame) -> None:
 
     with (
         ScenarioPublisher(API, transport=httpx.MockTransport(unauthorized)) as publisher,
-        pytest.raises(PublishError, match="POST /predict answered 401.*bad token"),
+        pytest.raises(PublishError, match=r"POST /predict answered 401.*bad token"),
     ):
         publisher.publish(frame, Pacing())

@@ -39,7 +39,7 @@ def test_concept_drift_fails_the_default_gates(
 
 
 def test_same_seed_same_scores_whatever_the_thread_count(baseline_frame: pd.DataFrame) -> None:
-    frame = baseline_frame.iloc[:8000]
+    frame = baseline_frame.iloc[:5000]
     one = fit_and_evaluate(frame, seed=5, threads=1)
     two = fit_and_evaluate(frame, seed=5, threads=2)
     np.testing.assert_array_equal(one.holdout[SCORE], two.holdout[SCORE])
