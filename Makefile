@@ -9,6 +9,9 @@ DATA ?= var/data
 ROWS ?= 20000
 SEED ?= 42
 CURRENT ?= $(DATA)/feature_drift.parquet
+# Registry version numbers read from `driftwatch models --json`: the newest, and production's.
+LATEST_VERSION = $$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)[-1]["version"])')
+PRODUCTION_VERSION = $$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(next(v["version"] for v in json.load(sys.stdin) if "production" in v["aliases"]))')
 
 .PHONY: help install test lint format bench \
 	up down logs api-logs up-local down-local \
@@ -86,10 +89,11 @@ train: install
 	$(DW) train --data $(DATA)/baseline.parquet
 
 promote-prod: install
-	$(DW) promote "$$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)[-1]["version"])')" --alias production
+	$(DW) promote "$(LATEST_VERSION)" --alias production
 
 monitor: install
-	$(DW) monitor check --reference $(DATA)/baseline.parquet --current $(CURRENT)
+	$(DW) monitor check --reference $(DATA)/baseline.parquet --current $(CURRENT) \
+		--model-version "$(PRODUCTION_VERSION)"
 
 control: install
 	$(DW) control

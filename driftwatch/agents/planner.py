@@ -33,6 +33,7 @@ class Planner:
         self.policies = policies
 
     def handlers(self) -> dict[type[Event], Handler]:
+        """Event type -> handler, for ``consumer_app`` or a ``Consumer`` driven in-process."""
         return {DriftDetected: self.on_incident, IncidentResolved: self.on_resolved}
 
     async def on_incident(self, incident: DriftDetected, ctx: HandlerContext) -> Sequence[Event]:

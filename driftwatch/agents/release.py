@@ -90,6 +90,7 @@ class Release:
             decisions().labels(decision)
 
     def handlers(self) -> dict[type[Event], Handler]:
+        """Event type -> handler, for ``consumer_app`` or a ``Consumer`` driven in-process."""
         return {
             PlanCreated: self.on_plan,
             PlanApproved: self.on_answer,

@@ -42,6 +42,7 @@ class Sentinel:
             incidents_opened().labels(incident_type)
 
     def handlers(self) -> dict[type[Event], Handler]:
+        """Event type -> handler, for ``consumer_app`` or a ``Consumer`` driven in-process."""
         return {MonitoringSummary: self.on_summary, ReleaseDecided: self.on_release}
 
     async def on_summary(self, summary: MonitoringSummary, ctx: HandlerContext) -> Sequence[Event]:

@@ -84,18 +84,22 @@ def _key(settings: Settings, *parts: str) -> str:
 
 
 def sentinel_key(settings: Settings, model_name: str) -> str:
+    """Where the Sentinel keeps its state of ``model_name``."""
     return _key(settings, "sentinel", model_name)
 
 
 def planner_key(settings: Settings, model_name: str) -> str:
+    """Where the promotion history of ``model_name`` is kept for the Planner."""
     return _key(settings, "planner", model_name)
 
 
 def plans_key(settings: Settings) -> str:
+    """The hash of the Release agent's plan records (``driftwatch approve`` reads it too)."""
     return _key(settings, "release", "plans")
 
 
 def intent_key(settings: Settings, plan_id: uuid.UUID) -> str:
+    """Where the alias move of ``plan_id`` is recorded before it is made."""
     return _key(settings, "release", "intent", str(plan_id))
 
 

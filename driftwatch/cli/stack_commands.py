@@ -17,6 +17,8 @@ from driftwatch.cli.console import console, err_console, fail
 from driftwatch.cli.root import app, publish_app
 
 if TYPE_CHECKING:
+    from rich.status import Status
+
     from driftwatch.settings import Settings
 
 
@@ -172,51 +174,13 @@ def control_command(
 
     Starts the agents (sentinel, planner, release, audit) for the run when none consume the bus.
     """
-    from driftwatch.contracts.events import MonitoringSummary
-    from driftwatch.stack.control import ControlError, agents_running, latest_summary, run_chain
-    from driftwatch.stack.launcher import launch_stack, stop_stack, wait_ready
-    from driftwatch.stack.layout import AGENTS, StackError, StackOptions
-    from driftwatch.stack.target import resolve_target
-    from driftwatch.stack.timeline import describe, print_gates
+    from driftwatch.stack.control import ControlError, control
+    from driftwatch.stack.layout import StackError
 
-    settings = _settings()
-    target = resolve_target(settings)
     try:
-        if summary is None:
-            path, event = latest_summary(settings.reports_dir)
-        else:
-            path, event = summary, MonitoringSummary.model_validate_json(summary.read_bytes())
-    except (ControlError, OSError, ValueError) as error:
+        control(_settings(), summary, console)
+    except (ControlError, StackError) as error:
         fail(str(error))
-    console.print(f"publishing {path}: {describe(event)}")
-    launch = None
-    if len(agents_running(target.settings)) < 3:
-        console.print("no agents consume the bus: starting sentinel, planner, release and audit")
-        try:
-            launch = launch_stack(settings, StackOptions(free_ports=True, services=AGENTS), _say)
-            with console.status("starting the agents") as spinner:
-                wait_ready(launch, lambda note: _note(spinner, note))
-        except StackError as error:
-            fail(str(error))
-        target = resolve_target(settings)
-    try:
-        chain = run_chain(
-            target.settings, event, lambda e: console.print(f"{e.event_type}: {describe(e)}")
-        )
-    except ControlError as error:
-        fail(str(error))
-    finally:
-        if launch is not None:
-            stop_stack(launch.run)
-    if chain.incident is None:
-        console.print(
-            f"no incident: the Sentinel judged the window {event.severity} (or had already "
-            "judged it, or its cause is cooling down)"
-        )
-        return
-    print_gates(console, chain.release)
-    decision = chain.release.decision if chain.release else "none (the plan made no release)"
-    console.print(f"[bold]decision:[/] {decision}")
 
 
 @publish_app.command("scenario")
@@ -245,11 +209,10 @@ def publish_scenario_command(
 
     Example: driftwatch publish scenario feature_drift --rows 12000 --labels-after-windows 1
     """
-    from rich.progress import Progress
-
     from driftwatch.generator import ScenarioError, generate
-    from driftwatch.stack.publisher import Pacing, PublishError, ScenarioPublisher
+    from driftwatch.stack.publisher import Pacing, PublishError
     from driftwatch.stack.target import resolve_target
+    from driftwatch.stack.traffic import send_with_progress
 
     settings = _settings()
     target = resolve_target(settings)
@@ -266,27 +229,10 @@ def publish_scenario_command(
         labels_after_windows=labels_after_windows,
     )
     token = None if settings.api_token is None else settings.api_token.get_secret_value()
-    url = api_url or target.api_url
-    with Progress(console=console, transient=False) as progress:
-        traffic = progress.add_task(f"{name}: traffic to {url}", total=rows)
-        labels = progress.add_task("labels", total=0 if no_labels else rows)
-        publisher = ScenarioPublisher(
-            url,
-            token,
-            on_rows=lambda n: progress.advance(traffic, n),
-            on_labels=lambda n: progress.advance(labels, n),
-        )
-        try:
-            with publisher:
-                sent = publisher.publish(frame, pacing)
-        except PublishError as error:
-            fail(str(error))
-    console.print(
-        f"sent {sent.rows:,} rows ({sent.flagged:,} flagged) and {sent.labels:,} labels in "
-        f"{sent.requests:,} requests, {sent.seconds:.1f} s; model version(s) "
-        f"{', '.join(sent.model_versions)}; labels {labels_after_windows} window(s) of "
-        f"{target.window_rows:,} rows after their traffic"
-    )
+    try:
+        send_with_progress(console, api_url or target.api_url, token, frame, pacing, name)
+    except PublishError as error:
+        fail(str(error))
 
 
 def _log_line(path: Path, line: str, prefixed: bool) -> None:
@@ -296,17 +242,12 @@ def _log_line(path: Path, line: str, prefixed: bool) -> None:
     console.print(prefix + escape(line), highlight=False, soft_wrap=True)
 
 
-def _note(spinner: object, note: str) -> None:
-    from rich.status import Status
-
-    if isinstance(spinner, Status) and note.startswith("waiting for"):
+def _note(spinner: Status, note: str) -> None:
+    """Waiting notes update the spinner; anything else (which Redis is used) is printed."""
+    if note.startswith("waiting for"):
         spinner.update(note)
     else:
         err_console.print(note, highlight=False)
-
-
-def _say(note: str) -> None:
-    err_console.print(note, highlight=False)
 
 
 def _settings() -> Settings:

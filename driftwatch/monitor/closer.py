@@ -139,6 +139,13 @@ class WindowCloser:
                     continue  # another replica closed it; look again
             self._rows[window_id] = rows
             await self._forget_old(mv)
+            logger.info(
+                "window %s: %d rows, drift share %.2f, severity %s",
+                window_id,
+                summary.n_current,
+                summary.drift_share,
+                summary.severity,
+            )
             return summary
 
     async def _rescore(self, mv: ModelVersion) -> list[MonitoringSummary]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
+from rich.console import Console
 
 from driftwatch.bus.publish import publish_sync
 from driftwatch.contracts.events import (
@@ -29,6 +30,10 @@ from driftwatch.contracts.events import (
 from driftwatch.settings import Settings
 from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
 from driftwatch.stack.events import client, last_entry_id
+from driftwatch.stack.launcher import launch_stack, stop_stack, wait_ready
+from driftwatch.stack.layout import AGENTS, StackOptions
+from driftwatch.stack.target import resolve_target
+from driftwatch.stack.timeline import describe, print_gates
 
 ACTIVE_CONSUMER_S = 30.0
 """A consumer that read within this many seconds counts as running (they poll every second)."""
@@ -41,6 +46,56 @@ CHAIN_TIMEOUT_S = 600.0
 """A retraining plan may take minutes on a big window."""
 QUIET_S = 3.0
 POLL_S = 0.3
+
+
+def control(settings: Settings, summary_file: Path | None, console: Console) -> Chain:
+    """``driftwatch control``: publish a summary, follow its chain, print what happened.
+
+    Args:
+        settings: The user's settings; a local stack in their home is used when it runs.
+        summary_file: The summary to publish; None takes the newest under the reports dir.
+        console: Where the story is printed.
+
+    Raises:
+        ControlError: no summary, or the chain did not complete.
+        StackError: the agents had to be started and could not be.
+    """
+    path, summary = (
+        latest_summary(settings.reports_dir)
+        if summary_file is None
+        else (summary_file, _read_summary(summary_file))
+    )
+    console.print(f"publishing {path}: {describe(summary)}", highlight=False)
+    target = resolve_target(settings)
+    launch = None
+    if len(agents_running(target.settings)) < len(AGENT_GROUPS):
+        console.print("no agents consume the bus: starting sentinel, planner, release and audit")
+        launch = launch_stack(
+            settings, StackOptions(free_ports=True, services=AGENTS), console.print
+        )
+        with console.status("starting the agents") as status:
+            wait_ready(launch, status.update)
+        target = resolve_target(settings)
+    try:
+        chain = run_chain(
+            target.settings,
+            summary,
+            lambda event: console.print(f"{event.event_type}: {describe(event)}", highlight=False),
+        )
+    finally:
+        if launch is not None:
+            with console.status("stopping the agents"):
+                stop_stack(launch.run)
+    if chain.incident is None:
+        console.print(
+            f"no incident: the Sentinel judged the window {summary.severity} (or had judged it "
+            "before, or its cause is cooling down)"
+        )
+    else:
+        print_gates(console, chain.release)
+        decision = chain.release.decision if chain.release else "none"
+        console.print(f"[bold]decision:[/] {decision}")
+    return chain
 
 
 class ControlError(RuntimeError):
@@ -95,6 +150,15 @@ def latest_summary(reports_dir: Path) -> tuple[Path, MonitoringSummary]:
         f"no monitoring summary under {reports_dir}: run `make monitor` "
         "(driftwatch monitor check --reference A --current B) first"
     )
+
+
+def _read_summary(path: Path) -> MonitoringSummary:
+    try:
+        return MonitoringSummary.model_validate_json(path.read_bytes())
+    except OSError as error:
+        raise ControlError(f"cannot read {path}: {error.strerror}") from error
+    except ValueError as error:
+        raise ControlError(f"{path} is not a MonitoringSummary: {error}") from error
 
 
 def agents_running(settings: Settings) -> list[str]:

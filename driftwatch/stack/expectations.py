@@ -53,7 +53,7 @@ def feature_drift(story: Story) -> list[Check]:
     plans = _plans(story, incidents, "retrain_and_evaluate")
     releases = _releases(story, plans, "promoted")
     return [
-        _incident_check(story, "feature_drift", incidents),
+        _incident_check(story, "feature_drift", incidents, plans),
         _plan_check("retrain_and_evaluate", plans, story, incidents),
         _release_check("promoted", releases, story, plans),
         _production_moved(story, releases),
@@ -79,7 +79,7 @@ def concept_drift(story: Story) -> list[Check]:
             f"drift severities of v{story.baseline_version}'s {len(summaries)} summaries: "
             f"{', '.join(levels) or 'no summary'}",
         ),
-        _incident_check(story, "concept_drift", incidents, "once labels arrive"),
+        _incident_check(story, "concept_drift", incidents, plans, "once labels arrive"),
         _plan_check("retrain_and_evaluate", plans, story, incidents),
         _release_check("promoted", releases, story, plans),
     ]
@@ -99,7 +99,7 @@ def black_friday(story: Story) -> list[Check]:
         m.alias == "production" or m.decision == "rolled_back" for m in moves
     )
     return [
-        _incident_check(story, "shock", incidents),
+        _incident_check(story, "shock", incidents, plans),
         _plan_check("hold_for_approval", plans, story, incidents),
         _release_check("held", releases, story, plans),
         Check(
@@ -134,8 +134,14 @@ def _releases(story: Story, plans: list[PlanCreated], decision: Decision) -> lis
 
 
 def _incident_check(
-    story: Story, kind: IncidentType, found: list[DriftDetected], when: str = ""
+    story: Story,
+    kind: IncidentType,
+    found: list[DriftDetected],
+    plans: list[PlanCreated],
+    when: str = "",
 ) -> Check:
+    planned = {p.incident_id for p in plans}
+    found = sorted(found, key=lambda i: i.incident_id not in planned)  # the one acted on first
     others = sorted(
         {f"{e.incident_type} ({e.severity})" for e in story.events if isinstance(e, DriftDetected)}
     )

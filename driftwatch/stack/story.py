@@ -22,7 +22,6 @@ from pathlib import Path
 import httpx
 import redis
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from driftwatch.bus.publish import publish_sync
 from driftwatch.contracts.events import (
@@ -45,7 +44,7 @@ from driftwatch.stack.expectations import Check, Story
 from driftwatch.stack.launcher import Launch, launch_stack, stop_stack, wait_ready
 from driftwatch.stack.layout import StackOptions
 from driftwatch.stack.plan import RunDir
-from driftwatch.stack.publisher import Pacing, Published, ScenarioPublisher
+from driftwatch.stack.publisher import Pacing, Published
 from driftwatch.stack.target import Target, resolve_target
 from driftwatch.stack.timeline import (
     deciding_release,
@@ -54,6 +53,7 @@ from driftwatch.stack.timeline import (
     print_gates,
     print_timeline,
 )
+from driftwatch.stack.traffic import send_with_progress
 
 SERVE_TIMEOUT_S = 90.0
 """Time for the API to load the baseline version after it is promoted."""
@@ -62,7 +62,6 @@ REACTION_TIMEOUT_S = 150.0
 SETTLE_S = 3.0
 """Seconds without a new event, on a quiet bus, before the story is told."""
 POLL_S = 0.3
-FEED_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,37 +217,15 @@ def _send_traffic(
 
     frame = generate(spec.scenario, spec.rows, spec.seed).frame
     pacing = Pacing(window_rows=target.window_rows, labels_after_windows=spec.labels_after_windows)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
+    return send_with_progress(
+        console,
+        target.api_url,
+        _token(target.settings),
+        frame,
+        pacing,
+        spec.scenario,
+        on_tick=lambda above: _print_new(follower, started, above),
     )
-    with Progress(*columns, console=console) as progress:
-        traffic = progress.add_task(f"{spec.scenario} traffic", total=spec.rows)
-        labels = progress.add_task(
-            f"labels ({spec.labels_after_windows} window(s) later)", total=spec.rows
-        )
-        fed = [time.monotonic()]
-
-        def feed(task: int, count: int) -> None:
-            progress.advance(task, count)
-            if time.monotonic() - fed[0] >= FEED_EVERY_S:
-                fed[0] = time.monotonic()
-                _print_new(follower, started, progress.console)
-
-        with ScenarioPublisher(
-            target.api_url,
-            _token(target.settings),
-            on_rows=lambda n: feed(traffic, n),
-            on_labels=lambda n: feed(labels, n),
-        ) as publisher:
-            sent = publisher.publish(frame, pacing)
-    console.print(
-        f"sent {sent.rows:,} transactions ({sent.flagged:,} flagged) and {sent.labels:,} labels "
-        f"in {sent.seconds:.1f} s"
-    )
-    return sent
 
 
 def _settle(
@@ -323,8 +300,15 @@ def _own_settings(spec: DemoSpec, settings: Settings, options: DemoOptions) -> S
     shutil.rmtree(home, ignore_errors=True)
     prefix = options.stream_prefix or f"demo-{spec.name}-{uuid.uuid4().hex[:6]}"
     policy = options.policy_path or load_shipped_policy("demo").path
-    own = settings.model_copy(update={"home": home, "stream_prefix": prefix, "policy_path": policy})
-    return own.model_copy(update={"mlflow_tracking_uri": None})
+    return settings.model_copy(
+        update={
+            "home": home,
+            "stream_prefix": prefix,
+            "policy_path": policy,
+            "window_rows": DEMO_WINDOW_ROWS,
+            "mlflow_tracking_uri": None,  # its own SQLite store, under its own home
+        }
+    )
 
 
 def _warn_if_not_demo_setup(console: Console, target: Target) -> None:

@@ -86,6 +86,7 @@ class Supervised:
         self.process = None
         self.pid_path.unlink(missing_ok=True)
         if stopping:
+            self._note(f"stopped (exit code {code})")
             self.state = self.state.model_copy(
                 update={"status": "stopped", "pid": None, "last_exit": code, "since": _now()}
             )

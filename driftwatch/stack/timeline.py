@@ -32,7 +32,7 @@ def describe(event: AnyEvent) -> str:
             auc = "" if perf is None or perf.auc is None else f", AUC {perf.auc:.3f}"
             drifted = ", ".join(c.column for c in event.drifted_columns) or "none"
             return (
-                f"v{event.model_version} window {_short(event.window_id)} rev {event.revision}: "
+                f"v{event.model_version} window {_window(event)} rev {event.revision}: "
                 f"{event.n_current:,} rows, drift share {event.drift_share:.2f} "
                 f"({event.drift_severity}), performance {event.performance_severity}{auc}, "
                 f"labeled {event.labeled_rows:,}; drifted: {drifted}"
@@ -74,12 +74,15 @@ def event_line(event: AnyEvent, started: datetime) -> str:
 def print_timeline(
     console: Console, events: Sequence[AnyEvent], started: datetime, title: str
 ) -> None:
-    """The incident timeline: every decision event, in order, with its time since ``started``."""
+    """The incident timeline: every incident, resolution, plan, approval and release, in order,
+    with its time since ``started`` (the windows behind them were printed as they came)."""
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("t (s)", justify="right")
     table.add_column("event")
     table.add_column("what happened", overflow="fold")
     for event in events:
+        if isinstance(event, MonitoringSummary | PredictionBatch | LabelFeedback):
+            continue
         offset = (event.occurred_at - started).total_seconds()
         table.add_row(f"{offset:.1f}", event.event_type, describe(event))
     console.print(table)
@@ -128,5 +131,6 @@ def deciding_release(events: Sequence[AnyEvent]) -> ReleaseDecided | None:
     return (gated or plans or [None])[-1]
 
 
-def _short(window_id: str) -> str:
-    return window_id if len(window_id) <= 28 else f"...{window_id[-25:]}"
+def _window(summary: MonitoringSummary) -> str:
+    """The window id without the model name and version the line already shows."""
+    return summary.window_id.removeprefix(f"{summary.model_name}-v{summary.model_version}-")

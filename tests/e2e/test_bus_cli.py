@@ -85,7 +85,7 @@ async def test_publish_then_watch(bus_redis: Redis, bus_settings: Settings, tmp_
     assert (from_now.returncode, from_now.stdout) == (0, "")
 
 
-def _read_line(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> str:
+def _read_line(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> str:
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
     buffer = b""

@@ -38,7 +38,7 @@ from driftwatch.settings import Settings
 from driftwatch.training import load_model, promote, train_and_register
 from tests.fixtures.services import settings_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]  # setup boots two workers
 
 TOKEN = "e2e-token"
 WORKERS = 2

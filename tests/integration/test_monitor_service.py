@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -40,6 +40,8 @@ from tests.fixtures.bus import eventually
 pytestmark = pytest.mark.integration
 
 VERSION = "1"
+JUDGED_S = 120.0
+"""Deadline for a summary: the first window imports Evidently, seconds on a busy machine."""
 
 
 def scored(scenario: str, rows: int, seed: int) -> pd.DataFrame:
@@ -99,12 +101,16 @@ async def summaries(redis: Redis, settings: Settings) -> list[MonitoringSummary]
     return [MonitoringSummary.model_validate_json(fields[b"__data__"]) for _, fields in entries]
 
 
-def at_least(redis: Redis, settings: Settings, count: int) -> Callable:
+async def judged(
+    redis: Redis, settings: Settings, count: int, what: str
+) -> list[MonitoringSummary]:
+    """Wait until the monitoring stream holds ``count`` summaries; return them."""
+
     async def probe() -> list[MonitoringSummary]:
         found = await summaries(redis, settings)
         return found if len(found) >= count else []
 
-    return probe
+    return await eventually(probe, what, JUDGED_S)
 
 
 @asynccontextmanager
@@ -119,7 +125,7 @@ async def test_full_windows_become_summaries_with_their_files(
     frame = scored("stable", 450, seed=2)
     async with running(monitor_settings, reference):
         await publish_all(bus_redis, monitor_settings, batches(frame))
-        first, second = await eventually(at_least(bus_redis, monitor_settings, 2), "2 windows")
+        first, second = await judged(bus_redis, monitor_settings, 2, "2 windows")
     assert (first.n_current, second.n_current) == (200, 200)
     assert first.n_reference == len(reference)
     assert first.window_start == frame[TIMESTAMP].iloc[0]
@@ -148,9 +154,9 @@ async def test_late_labels_publish_a_new_revision_of_the_window(
     async with running(monitor_settings, reference):
         await publish(bus_redis, monitor_settings, early)  # before the predictions
         await publish_all(bus_redis, monitor_settings, batches(frame))
-        (first,) = await eventually(at_least(bus_redis, monitor_settings, 1), "revision 0")
+        (first,) = await judged(bus_redis, monitor_settings, 1, "revision 0")
         await publish(bus_redis, monitor_settings, late)
-        _, revised = await eventually(at_least(bus_redis, monitor_settings, 2), "revision 1")
+        _, revised = await judged(bus_redis, monitor_settings, 2, "revision 1")
     assert (first.labeled_rows, first.label_coverage) == (80, 0.4)
     assert (revised.window_id, revised.revision) == (first.window_id, 1)
     assert (revised.labeled_rows, revised.label_coverage) == (200, 1.0)
@@ -178,7 +184,7 @@ async def test_bad_batches_are_deadlettered_and_the_monitor_goes_on(
         await bus_redis.xadd(predictions, {"__data__": json.dumps(short)})
         await bus_redis.xadd(predictions, entry_fields(foreign))
         await publish_all(bus_redis, monitor_settings, good)
-        (summary,) = await eventually(at_least(bus_redis, monitor_settings, 1), "a window")
+        (summary,) = await judged(bus_redis, monitor_settings, 1, "a window")
 
         async def four_dead() -> list[DeadLetter]:
             entries = await bus_redis.xrange(monitor_settings.stream("deadletter"))
@@ -206,7 +212,7 @@ async def test_a_window_split_across_a_restart_loses_no_rows(
         await eventually(half_persisted, "100 rows persisted")
     await publish_all(bus_redis, monitor_settings, parts[2:])  # while no monitor runs
     async with running(monitor_settings, reference):
-        (summary,) = await eventually(at_least(bus_redis, monitor_settings, 1), "the window")
+        (summary,) = await judged(bus_redis, monitor_settings, 1, "the window")
     window = pd.read_parquet(summary.dataset_uri.removeprefix("file://"))
     assert summary.n_current == 200
     assert window["request_id"].tolist() == frame[TRANSACTION_ID].tolist()
@@ -218,7 +224,7 @@ async def test_a_slow_window_closes_by_age(
     slow = monitor_settings.model_copy(update={"window_max_age_s": 0.5})
     async with running(slow, reference):
         await publish_all(bus_redis, slow, batches(scored("stable", 60, seed=6), size=30))
-        (summary,) = await eventually(at_least(bus_redis, slow, 1), "an aged window")
+        (summary,) = await judged(bus_redis, slow, 1, "an aged window")
     assert summary.n_current == 60
 
 
