@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from driftwatch.contracts.events import ColumnDrift, PerformanceSummary, VolumeProfile
+from driftwatch.contracts.events import PerformanceSummary, VolumeProfile
 from driftwatch.contracts.policy import Policy
 from driftwatch.contracts.vocabulary import Severity, max_severity
 from driftwatch.monitor.columns import ColumnMapping
@@ -99,10 +99,6 @@ class WindowJudgement:
     @property
     def severity(self) -> Severity:
         return max_severity(self.drift_severity, self.labels.severity)
-
-    @property
-    def drifted(self) -> list[ColumnDrift]:
-        return [column for column in self.drift.columns if column.drifted]
 
     @property
     def snapshot(self) -> Snapshot:

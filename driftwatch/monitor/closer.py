@@ -68,7 +68,11 @@ class WindowCloser:
                 await asyncio.wait_for(stop.wait(), POLL_S)
 
     async def step(self) -> list[MonitoringSummary]:
-        """One pass: close what is due, then re-score closed windows if labels arrived."""
+        """One pass: close what is due, then re-score closed windows if labels arrived.
+
+        Returns the summaries published. A version whose window fails (registry down, no
+        reference) is logged and left alone for ``RETRY_AFTER_S``; the other versions go on.
+        """
         labels_seq = await self.store.labels_seq()
         rescore = labels_seq != self._labels_seen
         published: list[MonitoringSummary] = []

@@ -175,11 +175,6 @@ class WindowStore:
             ModelVersion.parse(key) for key in await self.redis.smembers(self.versions_key)
         )
 
-    async def labels_for(self, request_ids: Sequence[str]) -> list[bytes | None]:
-        if not request_ids:
-            return []
-        return await self.redis.hmget(self.labels_key, list(request_ids))
-
     async def labels_seq(self) -> int:
         return int(await self.redis.get(self.labels_seq_key) or 0)
 

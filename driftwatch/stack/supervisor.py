@@ -60,19 +60,24 @@ class Supervised:
         """Spawn the process in its own session, output appended to its log."""
         self._note(f"starting: {' '.join(self.spec.argv)}")
         env = {**os.environ, **self.spec.env}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.spec.argv,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.started_at = time.monotonic()
+        try:
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    self.spec.argv,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except OSError as error:  # no such program, not executable: retried like a crash
+            self._note(f"cannot start: {error}")
+            self._schedule_restart(code=None, ran_s=0.0)
+            return
         pid = self.process.pid
         started = start_time(pid)
         PidRecord(pid=pid, start_time=started, argv=self.spec.argv).write(self.pid_path)
-        self.started_at = time.monotonic()
         self.restart_at = None
         self.state = self.state.model_copy(
             update={"status": "starting", "pid": pid, "start_time": started, "since": _now()}
@@ -92,9 +97,15 @@ class Supervised:
             )
             return True
         ran_s = time.monotonic() - self.started_at
+        self._note(f"exited with code {code} after {ran_s:.1f} s")
+        self._schedule_restart(code, ran_s)
+        return True
+
+    def _schedule_restart(self, code: int | None, ran_s: float) -> None:
+        """Back off before the next start: doubling from 1 s to 30 s, reset after a long run."""
         self.backoff_s = FIRST_BACKOFF_S if ran_s >= STABLE_AFTER_S else self.backoff_s
         self.restart_at = time.monotonic() + self.backoff_s
-        self._note(f"exited with code {code} after {ran_s:.1f} s; restart in {self.backoff_s:g} s")
+        self._note(f"restart in {self.backoff_s:g} s")
         self.state = self.state.model_copy(
             update={
                 "status": "backoff",
@@ -105,7 +116,6 @@ class Supervised:
             }
         )
         self.backoff_s = min(self.backoff_s * 2, MAX_BACKOFF_S)
-        return True
 
     def restart_if_due(self) -> bool:
         if self.restart_at is None or time.monotonic() < self.restart_at:

@@ -173,3 +173,18 @@ def test_a_service_that_keeps_crashing_fails_the_start_with_its_log(tmp_path: Pa
     assert "boom: bad config" in str(error.value)
     started.supervisor.wait(timeout=30)
     assert start_time(started.supervisor.pid) is None
+
+
+def test_a_program_that_cannot_start_fails_the_start_saying_why(tmp_path: Path) -> None:
+    missing = ServiceSpec(
+        name="ghost",
+        argv=[str(tmp_path / "no-such-program")],
+        ready=ReadyProbe(kind="http", target=f"http://127.0.0.1:{free_port()}/"),
+    )
+    started = launch(tmp_path / "var", missing)
+
+    with pytest.raises(StackError, match="ghost keeps exiting") as error:
+        wait_ready(started, lambda note: None)
+
+    assert "cannot start: [Errno 2] No such file or directory" in str(error.value)
+    started.supervisor.wait(timeout=30)
