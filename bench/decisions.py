@@ -10,9 +10,9 @@ computation and the real Sentinel, Planner and Release handlers on a real Redis,
 (``decision_bus``); labels arrive one window after their traffic. Beside it, on the same windows,
 the naive baseline: Evidently's default dataset-drift flag, retrain when flagged, promote when the
 candidate's AUC reaches 0.82 (``decision_naive``). Prints one table, then issue 9's targets as met
-or missed. Uses the Redis at DRIFTWATCH_REDIS_URL when it answers (its own key prefix per
-scenario, deleted afterwards), else an embedded Valkey. Fixed seeds: the same command gives the
-same decisions.
+or missed. Runs on an embedded Valkey of its own unless ``--redis-url`` names a server (then under
+its own key prefix per scenario, deleted afterwards): a shared server's keys can be deleted under
+a long run by whoever else uses it. Fixed seeds: the same command gives the same decisions.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "production, so 'AUC after the release' exists)",
     )
     parser.add_argument("--keep", type=Path, help="keep reports, registry and logs in this folder")
+    parser.add_argument("--redis-url", help="run on this Redis instead of an embedded Valkey")
     return parser.parse_args(argv)
 
 
@@ -64,15 +65,13 @@ async def run(args: argparse.Namespace, home: Path) -> int:
     from decision_targets import render, verdicts
     from decision_world import WINDOWS, baseline_frame
 
-    from driftwatch.bus.server import redis_answers, start_embedded
+    from driftwatch.bus.server import start_embedded
     from driftwatch.contracts.policy import load_shipped_policy
-    from driftwatch.settings import Settings
 
-    url = Settings().redis_url
-    server = None if redis_answers(url) else start_embedded()
+    server = None if args.redis_url else start_embedded()
     worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     bench = Bench(
-        redis_url=url if server is None else server.connection_url + "/0",
+        redis_url=args.redis_url or server.connection_url + "/0",
         home=home,
         policy_path=load_shipped_policy(args.policy).path,
         baseline=baseline_frame(args.seed),

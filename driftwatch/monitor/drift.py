@@ -103,7 +103,7 @@ def compute_drift(
     mapping: ColumnMapping,
     tests: DriftTests,
 ) -> DriftResult:
-    """Run Evidently's DataDriftPreset on the features and ValueDrift on the score, then gate.
+    """Run Evidently's DataDriftPreset on the features and the score, then gate the verdicts.
 
     Args:
         reference: the reference rows to compare with (see ``timematch``).
@@ -112,32 +112,21 @@ def compute_drift(
         tests: the fixed test and threshold per column kind.
     """
     from evidently import Report
-    from evidently.metrics import ValueDrift
     from evidently.presets import DataDriftPreset
 
-    metrics: list[Any] = [
-        DataDriftPreset(
-            columns=list(mapping.features),
-            num_method=tests.method("numerical"),
-            cat_method=tests.method("categorical"),
-            num_threshold=tests.threshold("numerical"),
-            cat_threshold=tests.threshold("categorical"),
-        )
-    ]
     score = mapping.prediction
     test_score = score is not None and score in current and score in reference
-    if test_score:
-        metrics.append(
-            ValueDrift(
-                column=score,
-                method=tests.method("numerical"),
-                threshold=tests.threshold("numerical"),
-            )
-        )
+    preset = DataDriftPreset(
+        columns=[*mapping.features, *([score] if test_score else [])],
+        num_method=tests.method("numerical"),
+        cat_method=tests.method("categorical"),
+        num_threshold=tests.threshold("numerical"),
+        cat_threshold=tests.threshold("categorical"),
+    )
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         # Evidently's renderers divide by zero-variance columns; the verdicts are unaffected.
         warnings.simplefilter("ignore")
-        snapshot = Report(metrics, include_tests=True).run(
+        snapshot = Report([preset], include_tests=True).run(
             as_dataset(current, mapping), as_dataset(reference, mapping)
         )
     level = FAMILY_ALPHA / len(mapping.features)

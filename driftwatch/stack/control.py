@@ -32,11 +32,11 @@ from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
 from driftwatch.stack.events import client, last_entry_id
 from driftwatch.stack.launcher import launch_stack, stop_stack, wait_ready
 from driftwatch.stack.layout import AGENTS, StackOptions
-from driftwatch.stack.target import resolve_target
+from driftwatch.stack.target import Target, resolve_target
 from driftwatch.stack.timeline import describe, print_gates
 
 ACTIVE_CONSUMER_S = 30.0
-"""A consumer that read within this many seconds counts as running (they poll every second)."""
+"""A consumer that read within this many seconds counts as running (they block for 1 s)."""
 AGENT_GROUPS: tuple[tuple[str, str], ...] = (
     ("sentinel", "monitoring"),
     ("planner", "incidents"),
@@ -68,7 +68,7 @@ def control(settings: Settings, summary_file: Path | None, console: Console) -> 
     console.print(f"publishing {path}: {describe(summary)}", highlight=False)
     target = resolve_target(settings)
     launch = None
-    if len(agents_running(target.settings)) < len(AGENT_GROUPS):
+    if not agents_running(target):
         console.print("no agents consume the bus: starting sentinel, planner, release and audit")
         launch = launch_stack(
             settings, StackOptions(free_ports=True, services=AGENTS), console.print
@@ -161,19 +161,27 @@ def _read_summary(path: Path) -> MonitoringSummary:
         raise ControlError(f"{path} is not a MonitoringSummary: {error}") from error
 
 
-def agents_running(settings: Settings) -> list[str]:
-    """The agent groups with a consumer that read the bus recently."""
-    redis_client = client(settings)
+def agents_running(target: Target) -> bool:
+    """Whether sentinel, planner and release consume the target's bus.
+
+    A local stack's plan says so directly. Any other system (Docker Compose) counts when each
+    group has a consumer that read within ``ACTIVE_CONSUMER_S``: Redis 7.2+ refreshes that on
+    every blocking read; an older Redis only on deliveries, so idle agents there look absent
+    and get extra replicas for the run, which share their groups and change no outcome.
+    """
+    if target.plan is not None:
+        running = {service.name for service in target.plan.services}
+        return {group for group, _ in AGENT_GROUPS} <= running
+    redis_client = client(target.settings)
     try:
-        active = []
         for group, stream in AGENT_GROUPS:
             try:
-                consumers = redis_client.xinfo_consumers(settings.stream(stream), group)
+                consumers = redis_client.xinfo_consumers(target.settings.stream(stream), group)
             except redis.ResponseError:  # no such stream or group yet
-                continue
-            if any(c["idle"] < ACTIVE_CONSUMER_S * 1000 for c in consumers):
-                active.append(group)
-        return active
+                return False
+            if not any(c["idle"] < ACTIVE_CONSUMER_S * 1000 for c in consumers):
+                return False
+        return True
     finally:
         redis_client.close()
 

@@ -60,7 +60,9 @@ def print_status(console: Console, status: StackStatus) -> None:
     if not status.aliases:
         aliases.add_row("-", "no alias set yet")
     console.print(aliases)
-    incidents = Table("incident", "type", "severity", "model version", "opened", title="open")
+    incidents = Table(
+        "incident", "type", "severity", "model version", "opened", title="open incidents"
+    )
     for incident in status.incidents:
         incidents.add_row(
             incident.incident_id[:8],

@@ -19,24 +19,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import redis
 from rich.console import Console
 
-from driftwatch.bus.publish import publish_sync
 from driftwatch.contracts.events import (
     MonitoringSummary,
-    ReleaseDecided,
-    default_producer,
 )
 from driftwatch.contracts.policy import load_shipped_policy
 from driftwatch.settings import Settings
+from driftwatch.stack.baseline import put_baseline_in_production, wait_until_served
 from driftwatch.stack.chain import DECISION_STREAMS, Follower, bus_is_quiet
 from driftwatch.stack.demos import (
-    BASELINE_ROWS,
-    BASELINE_SEED,
     DEMO_WINDOW_ROWS,
-    TRAIN_SEED,
     DemoSpec,
 )
 from driftwatch.stack.events import client, last_entry_id
@@ -55,8 +49,6 @@ from driftwatch.stack.timeline import (
 )
 from driftwatch.stack.traffic import send_with_progress
 
-SERVE_TIMEOUT_S = 90.0
-"""Time for the API to load the baseline version after it is promoted."""
 REACTION_TIMEOUT_S = 150.0
 """Time for the control plane to settle after the last label was sent."""
 SETTLE_S = 3.0
@@ -130,12 +122,12 @@ def run_demo(
 
 def _tell(spec: DemoSpec, target: Target, launch: Launch | None, console: Console) -> list[Check]:
     settings = target.settings
-    baseline = _baseline(settings, console)
+    baseline = put_baseline_in_production(settings, console)
     if launch is not None:
         with console.status("waiting for the stack's services") as status:
             wait_ready(launch, lambda note: status.update(note))
         console.print(f"[green]stack ready[/]: API {target.api_url}")
-    _wait_serving(target.api_url, baseline, console)
+    wait_until_served(target.api_url, baseline, console)
     redis_client = client(settings)
     try:
         mark = last_entry_id(redis_client, settings, DECISION_STREAMS)
@@ -155,59 +147,6 @@ def _tell(spec: DemoSpec, target: Target, launch: Launch | None, console: Consol
     checks = spec.expectation(story)
     print_checks(console, checks, f"{spec.name}: {spec.expected}")
     return checks
-
-
-def _baseline(settings: Settings, console: Console) -> str:
-    """Generate the baseline, train on it, put the version in production; return it."""
-    from driftwatch.generator import generate, write_dataset
-    from driftwatch.training import promote, train_and_register
-
-    with console.status("generating the baseline") as status:
-        data = generate("baseline", BASELINE_ROWS, BASELINE_SEED)
-        path = write_dataset(data, settings.data_dir / "baseline.parquet")
-        status.update("training the baseline model")
-        result = train_and_register(
-            data.frame,
-            settings,
-            seed=TRAIN_SEED,
-            training_data_uri=path.resolve().as_uri(),
-            threads=1,  # OpenMP threads fight the stack's processes for the cores
-            progress=lambda step: status.update(f"training: {step}"),
-        )
-        move = promote(settings, result.version, "production")
-    metrics = result.metrics
-    console.print(
-        f"[green]baseline[/] {BASELINE_ROWS:,} rows -> version {result.version} "
-        f"(holdout AUC {metrics.auc:.3f}, AP {metrics.average_precision:.3f}) -> production"
-    )
-    publish_sync(
-        settings,
-        ReleaseDecided(
-            producer=default_producer("demo"),
-            decision="promoted",
-            model_name=settings.model_name,
-            candidate_version=result.version,
-            previous_version=move.previous,
-            alias="production",
-            reason="demo baseline put in production by hand",
-        ),
-    )
-    return result.version
-
-
-def _wait_serving(api_url: str, version: str, console: Console) -> None:
-    deadline = time.monotonic() + SERVE_TIMEOUT_S
-    with console.status(f"waiting for the API to serve version {version}"):
-        while True:
-            try:
-                answer = httpx.get(f"{api_url}/model", timeout=2)
-                if answer.status_code == 200 and answer.json().get("version") == version:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the API at {api_url} did not serve version {version} in time")
-            time.sleep(POLL_S)
 
 
 def _send_traffic(
