@@ -6,7 +6,8 @@ production back to previous-production; ``retrain_and_evaluate`` defers below th
 ``min_labeled_rows``, else trains a candidate in a worker thread (``retrain``), judges it with
 ``release_gates`` and moves the plan's alias when every gate passes.
 
-Each plan runs under its lock (two approvals of one plan never train twice), and its effects
+A handler keeps its event claimed until it returns (MLflow calls and retraining take longer
+than a claimer waits), each plan runs under its lock (two approvals never train twice), and effects
 outside Redis are idempotent by key: the candidate is found again by its plan tag, and the alias
 move is recorded before it is made (``state.alias_intent``), so a plan redone after a crash reports
 one move with the same versions.
@@ -99,7 +100,7 @@ class Release:
 
     async def on_plan(self, plan: PlanCreated, ctx: HandlerContext) -> Sequence[Event]:
         """Execute a plan, or hold it for approval."""
-        async with state.locked(ctx, f"plan:{plan.plan_id}"):
+        async with ctx.keep_alive(), state.locked(ctx, f"plan:{plan.plan_id}"):
             if await state.load_plan(ctx.redis, self.settings, plan.plan_id) is not None:
                 logger.info("plan %s was already decided by another replica", plan.plan_id)
                 return []
@@ -126,7 +127,7 @@ class Release:
         self, answer: PlanApproved | PlanRejected, ctx: HandlerContext
     ) -> Sequence[Event]:
         """Run a held plan's action for the person who approved it, or record their rejection."""
-        async with state.locked(ctx, f"plan:{answer.plan_id}"):
+        async with ctx.keep_alive(), state.locked(ctx, f"plan:{answer.plan_id}"):
             record = await self._held(answer.plan_id, ctx)
             if record is None:
                 return []
@@ -185,10 +186,9 @@ class Release:
         if len(window) >= plan.gates.min_labeled_rows:
             logger.info("plan %s: retraining on %d labeled rows", plan.plan_id, len(window))
             try:
-                async with ctx.keep_alive():
-                    evaluation = await asyncio.to_thread(
-                        evaluate_candidate, settings, plan, window, champion
-                    )
+                evaluation = await asyncio.to_thread(
+                    evaluate_candidate, settings, plan, window, champion
+                )
             except (TrainingDataError, RegistryError) as error:
                 reason = f"cannot retrain: {error}"
                 return _decided(plan, cause, decision="blocked", reason=reason)

@@ -20,6 +20,7 @@ from driftwatch.monitor.assess import Reference, WindowJudgement, judge_window, 
 from driftwatch.monitor.columns import ColumnMapping
 from driftwatch.monitor.drift import DriftTests
 from driftwatch.monitor.reports import WindowPaths, write_window
+from driftwatch.monitor.timematch import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ def check_frames(
     )
     time = prepared.mapping.timestamp
     if time is not None and time in current:
-        stamps = pd.to_datetime(current[time], utc=True)
+        stamps = as_utc(current[time])
         start, end = stamps.min().to_pydatetime(), stamps.max().to_pydatetime()
     else:
         start = end = now

@@ -20,13 +20,20 @@ _HOUR_S = 3600
 _DAY_S = 86_400
 
 
+def as_utc(times: pd.Series) -> pd.Series:
+    """Event times as aware UTC; a column that already is one is converted, not re-parsed."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return times.dt.tz_convert("UTC")
+    return pd.to_datetime(times, utc=True, cache=False)
+
+
 def _hour_bins(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Start (epoch s) of each clock hour the rows' span touches, and the hours it overlaps.
 
     The span reaches half a mean gap beyond the first and the last row: traffic was there
     before the first row arrived, and an hour the data ends in is not short of rows.
     """
-    stamps = pd.to_datetime(times, utc=True).dropna()
+    stamps = as_utc(times).dropna()
     if stamps.empty:
         return np.zeros(0), np.zeros(0)
     first, last = stamps.min().timestamp(), stamps.max().timestamp()
@@ -57,7 +64,7 @@ def day_weighted_coverage(times: pd.Series, hourly_rate: np.ndarray) -> np.ndarr
         return np.zeros(24)
     hours = (starts // _HOUR_S % 24).astype(int)
     days = (starts // _DAY_S).astype(int) - int(starts[0] // _DAY_S)
-    stamps = pd.to_datetime(times, utc=True).dropna()
+    stamps = as_utc(times).dropna()
     row_days = (stamps.astype("int64") // 10**9 // _DAY_S).to_numpy() - int(starts[0] // _DAY_S)
     expected = np.bincount(days, weights=overlap * hourly_rate[hours])
     rows = np.bincount(row_days, minlength=expected.size)[: expected.size].astype(float)
@@ -77,7 +84,7 @@ def matched_reference(
     best-matched hour keeps all its rows, one covered half as well keeps half of them (chosen by
     ``seed``), one the window never saw keeps none. Rows without an event time are kept.
     """
-    times = pd.to_datetime(reference[time_column], utc=True)
+    times = as_utc(reference[time_column])
     hours = times.dt.hour.to_numpy(dtype=float)
     known = ~np.isnan(hours)
     reference_coverage = hour_coverage(times)

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 from driftwatch.contracts.events import VolumeProfile
-from driftwatch.monitor.timematch import hour_coverage
+from driftwatch.monitor.timematch import as_utc, hour_coverage
 
 _MIN_SPAN_H = 1 / 3600  # rows that share one timestamp span one second, not zero
 
 
 def _hours(times: pd.Series) -> np.ndarray:
-    return pd.to_datetime(times, utc=True).dropna().dt.hour.to_numpy()
+    return as_utc(times).dropna().dt.hour.to_numpy()
 
 
 def _shares(counts: np.ndarray) -> list[float]:

@@ -53,6 +53,15 @@ retraining take minutes when the machine is shared."""
 
 
 @pytest.fixture
+def agent_settings(settings: Settings) -> Settings:
+    """Claims after 3 s: a busy machine can hold an agent's event loop (and its keep-alive)
+    longer than the bus tests' 0.3 s while a retraining thread runs."""
+    return settings.model_copy(
+        update={"min_idle_ms": 3000, "claim_interval_ms": 200, "max_deliveries": 3}
+    )
+
+
+@pytest.fixture
 def agents(tmp_path: Path) -> Iterator[Agents]:
     """Agent processes of the test; their logs are printed (shown when the test fails)."""
     pool = Agents(tmp_path)
@@ -84,10 +93,14 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(TRAINING_TIMEOUT_S)
 async def test_drift_is_retrained_and_promoted_then_a_fall_after_it_is_rolled_back(
-    bus_settings: Settings, bus_redis: Redis, production_model: str, agents: Agents, tmp_path: Path
+    agent_settings: Settings,
+    bus_redis: Redis,
+    production_model: str,
+    agents: Agents,
+    tmp_path: Path,
 ) -> None:
     policy = write_policy(tmp_path / "demo.yaml", "demo", quality_gates=LENIENT_GATES)
-    settings = bus_settings.model_copy(update={"policy_path": policy.path})
+    settings = agent_settings.model_copy(update={"policy_path": policy.path})
     for kind in ("sentinel", "planner", "release", "audit"):
         agents.start(kind, settings)
     window = write_window(tmp_path / "w1.parquet", "feature_drift", 4000, 7)
@@ -154,38 +167,46 @@ async def test_drift_is_retrained_and_promoted_then_a_fall_after_it_is_rolled_ba
 @pytest.mark.slow
 @pytest.mark.timeout(TRAINING_TIMEOUT_S)
 async def test_a_release_agent_killed_while_retraining_decides_once_after_restart(
-    bus_settings: Settings, bus_redis: Redis, production_model: str, agents: Agents, tmp_path: Path
+    agent_settings: Settings,
+    bus_redis: Redis,
+    production_model: str,
+    agents: Agents,
+    tmp_path: Path,
 ) -> None:
     policy = write_policy(tmp_path / "lenient.yaml", quality_gates=LENIENT_GATES)
     window = write_window(tmp_path / "w.parquet", "feature_drift", 4000, 8)
     plan = plan_for(summary(production_model, window, labeled_rows=4000), policy)
-    await publish(bus_redis, bus_settings, plan)
-    first = agents.start("release", bus_settings)
+    await publish(bus_redis, agent_settings, plan)
+    first = agents.start("release", agent_settings)
 
     async def retraining() -> bool:
         return "fitting on" in agents.output(first)
 
     await eventually(retraining, "the retraining to start", TRAINING_S)
     agents.kill(first)
-    agents.start("release", bus_settings)
+    agents.start("release", agent_settings)
 
-    await eventually(lambda: releases(bus_redis, bus_settings), "the decision", TRAINING_S)
-    await eventually(lambda: drained(bus_redis, bus_settings, "release"), "the plan acked")
+    await eventually(lambda: releases(bus_redis, agent_settings), "the decision", TRAINING_S)
+    await eventually(lambda: drained(bus_redis, agent_settings, "release"), "the plan acked")
 
-    (decided,) = await releases(bus_redis, bus_settings)
+    (decided,) = await releases(bus_redis, agent_settings)
     assert (decided.plan_id, decided.decision, decided.alias) == (plan.plan_id, "promoted", STAGING)
-    assert candidates(bus_settings, plan.plan_id) == [decided.candidate_version]
-    assert aliases(bus_settings) == {
+    assert candidates(agent_settings, plan.plan_id) == [decided.candidate_version]
+    assert aliases(agent_settings) == {
         PRODUCTION: production_model,
         STAGING: decided.candidate_version,
     }
-    assert await bus_redis.xlen(bus_settings.stream("deadletter")) == 0
+    assert await bus_redis.xlen(agent_settings.stream("deadletter")) == 0
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(TRAINING_TIMEOUT_S)
 async def test_two_release_replicas_decide_each_plan_once(
-    bus_settings: Settings, bus_redis: Redis, production_model: str, agents: Agents, tmp_path: Path
+    agent_settings: Settings,
+    bus_redis: Redis,
+    production_model: str,
+    agents: Agents,
+    tmp_path: Path,
 ) -> None:
     policy = write_policy(tmp_path / "lenient.yaml", quality_gates=LENIENT_GATES)
     window = write_window(tmp_path / "w.parquet", "feature_drift", 4000, 9)
@@ -198,22 +219,24 @@ async def test_two_release_replicas_decide_each_plan_once(
         for i in range(6)
     ]
     for plan in (retrain, *quiet):
-        await publish(bus_redis, bus_settings, plan)
-    agents.start("release", bus_settings, name="release-a")
-    agents.start("release", bus_settings, name="release-b")
+        await publish(bus_redis, agent_settings, plan)
+    agents.start("release", agent_settings, name="release-a")
+    agents.start("release", agent_settings, name="release-b")
 
-    await eventually(lambda: drained(bus_redis, bus_settings, "release"), "every plan", TRAINING_S)
+    await eventually(
+        lambda: drained(bus_redis, agent_settings, "release"), "every plan", TRAINING_S
+    )
 
-    decided = await releases(bus_redis, bus_settings)
+    decided = await releases(bus_redis, agent_settings)
     assert sorted(str(d.plan_id) for d in decided) == sorted(
         str(p.plan_id) for p in (retrain, *quiet)
     )
     assert {d.decision for d in decided if d.plan_id != retrain.plan_id} == {"noop"}
-    assert len(candidates(bus_settings, retrain.plan_id)) == 1
+    assert len(candidates(agent_settings, retrain.plan_id)) == 1
 
 
 async def test_two_planners_make_one_plan_per_incident(
-    bus_settings: Settings, bus_redis: Redis, agents: Agents
+    agent_settings: Settings, bus_redis: Redis, agents: Agents
 ) -> None:
     policy = load_shipped_policy()
     incidents = [
@@ -221,25 +244,25 @@ async def test_two_planners_make_one_plan_per_incident(
         for i in range(12)
     ]
     for incident in incidents:
-        await publish(bus_redis, bus_settings, incident)
-    agents.start("planner", bus_settings, name="planner-a")
-    agents.start("planner", bus_settings, name="planner-b")
+        await publish(bus_redis, agent_settings, incident)
+    agents.start("planner", agent_settings, name="planner-a")
+    agents.start("planner", agent_settings, name="planner-b")
 
-    await eventually(lambda: drained(bus_redis, bus_settings, "planner"), "every incident", 60)
+    await eventually(lambda: drained(bus_redis, agent_settings, "planner"), "every incident", 60)
 
-    plans = await read_stream(bus_redis, bus_settings, "plans")
+    plans = await read_stream(bus_redis, agent_settings, "plans")
     assert sorted(str(p.incident_id) for p in plans) == sorted(
         str(i.incident_id) for i in incidents
     )
 
 
 async def test_a_policy_edited_on_disk_takes_effect_and_a_broken_edit_is_refused(
-    bus_settings: Settings, bus_redis: Redis, agents: Agents, tmp_path: Path
+    agent_settings: Settings, bus_redis: Redis, agents: Agents, tmp_path: Path
 ) -> None:
     path = tmp_path / "policy.yaml"
     policy = write_policy(path)
     port = free_port()
-    settings = bus_settings.model_copy(update={"policy_path": path, "metrics_port": port})
+    settings = agent_settings.model_copy(update={"policy_path": path, "metrics_port": port})
     planner = agents.start("planner", settings)
     incidents = [
         incident_for(summary("1", None, labeled_rows=0, window_id=f"w{i}"), policy)
@@ -285,7 +308,11 @@ async def test_a_policy_edited_on_disk_takes_effect_and_a_broken_edit_is_refused
 @pytest.mark.slow
 @pytest.mark.timeout(TRAINING_TIMEOUT_S)
 async def test_a_held_plan_runs_when_approved_and_changes_nothing_when_rejected(
-    bus_settings: Settings, bus_redis: Redis, production_model: str, agents: Agents, tmp_path: Path
+    agent_settings: Settings,
+    bus_redis: Redis,
+    production_model: str,
+    agents: Agents,
+    tmp_path: Path,
 ) -> None:
     policy = write_policy(tmp_path / "strict.yaml", "strict", quality_gates=LENIENT_GATES)
     window = write_window(tmp_path / "w.parquet", "feature_drift", 4000, 10)
@@ -293,21 +320,21 @@ async def test_a_held_plan_runs_when_approved_and_changes_nothing_when_rejected(
         plan_for(summary(production_model, window, labeled_rows=4000, window_id=w), policy)
         for w in ("w1", "w2")
     )
-    agents.start("release", bus_settings)
+    agents.start("release", agent_settings)
     for plan in (approved, rejected):
         assert plan.action == "hold_for_approval"
-        await publish(bus_redis, bus_settings, plan)
+        await publish(bus_redis, agent_settings, plan)
 
     async def held() -> bool:
-        return [d.decision for d in await releases(bus_redis, bus_settings)] == ["held", "held"]
+        return [d.decision for d in await releases(bus_redis, agent_settings)] == ["held", "held"]
 
     await eventually(held, "both plans held", TRAINING_S)
-    yes = cli(bus_settings, "approve", str(approved.plan_id), "--who", "alice", "--reason", "ok")
-    no = cli(bus_settings, "reject", str(rejected.plan_id), "--who", "bob")
+    yes = cli(agent_settings, "approve", str(approved.plan_id), "--who", "alice", "--reason", "ok")
+    no = cli(agent_settings, "reject", str(rejected.plan_id), "--who", "bob")
     assert (yes.returncode, no.returncode) == (0, 0), yes.stderr + no.stderr
 
     async def answered() -> list[ReleaseDecided]:
-        decided = await releases(bus_redis, bus_settings)
+        decided = await releases(bus_redis, agent_settings)
         return [d for d in decided if d.decision != "held"] if len(decided) == 4 else []
 
     outcome = {d.plan_id: d for d in await eventually(answered, "both answers", TRAINING_S)}
@@ -316,11 +343,11 @@ async def test_a_held_plan_runs_when_approved_and_changes_nothing_when_rejected(
     assert "approved by alice: ok" in promoted.reason
     assert promoted.correlation_id == approved.correlation_id
     assert (turned_down.decision, turned_down.reason) == ("rejected", "rejected by bob")
-    assert candidates(bus_settings, rejected.plan_id) == []
-    assert aliases(bus_settings) == {
+    assert candidates(agent_settings, rejected.plan_id) == []
+    assert aliases(agent_settings) == {
         PRODUCTION: production_model,
         STAGING: promoted.candidate_version,
     }
-    again = cli(bus_settings, "approve", str(approved.plan_id))
+    again = cli(agent_settings, "approve", str(approved.plan_id))
     assert again.returncode == 1
     assert "not waiting for approval" in again.stderr
