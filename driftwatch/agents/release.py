@@ -119,8 +119,6 @@ class Release:
             state.save_plan(
                 ctx, state.PlanRecord(plan=plan, status=status, decision=decided.decision)
             )
-            logger.warning("DBG leaving lock")
-        logger.warning("DBG left lock")
         return [self._count(decided)]
 
     async def on_answer(
@@ -192,7 +190,6 @@ class Release:
             except (TrainingDataError, RegistryError) as error:
                 reason = f"cannot retrain: {error}"
                 return _decided(plan, cause, decision="blocked", reason=reason)
-        logger.warning("DBG evaluated %s", evaluation)
         verdict = judge_release(
             len(window),
             plan.gates,
@@ -208,9 +205,7 @@ class Release:
                 alias=target, version=evaluation.version, previous=previous
             )
             intent = await state.alias_intent(ctx.redis, settings, plan.plan_id, proposed)
-            logger.warning("DBG intent %s", intent)
             await asyncio.to_thread(promote, settings, intent.version, intent.alias)
-            logger.warning("DBG promoted")
             fields |= {"alias": target, "previous_version": intent.previous}
         for gate in verdict.gates:
             if gate.value is not None:

@@ -81,18 +81,8 @@ def _run_agent(kind: str, name: str | None) -> None:
         for line in error.lines():
             err_console.print(line, highlight=False, markup=False, soft_wrap=True)
         fail(f"{kind} not started: the policy is refused")
-    async def _dbg_main():
-        import signal as _sig, sys as _sys
-        loop = asyncio.get_running_loop()
-        def _dump():
-            for t in asyncio.all_tasks():
-                print("TASK", t, file=_sys.stderr)
-                t.print_stack(file=_sys.stderr)
-            _sys.stderr.flush()
-        loop.add_signal_handler(_sig.SIGUSR2, _dump)
-        await agent.run()
     try:
-        asyncio.run(_dbg_main())
+        asyncio.run(agent.run())
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 

@@ -42,6 +42,7 @@ from driftwatch.stack.publisher import Pacing, Published
 from driftwatch.stack.target import Target, resolve_target
 from driftwatch.stack.timeline import (
     deciding_release,
+    describe,
     event_line,
     print_checks,
     print_gates,
@@ -143,7 +144,9 @@ def _tell(spec: DemoSpec, target: Target, launch: Launch | None, console: Consol
     story = Story(events=events, baseline_version=baseline, production=production)
     console.print()
     print_timeline(console, events, started, f"incident timeline ({spec.name})")
-    print_gates(console, deciding_release(events))
+    decided = deciding_release(events)
+    print_gates(console, decided)
+    console.print(f"[bold]decision:[/] {describe(decided) if decided else 'none'}", highlight=False)
     checks = spec.expectation(story)
     print_checks(console, checks, f"{spec.name}: {spec.expected}")
     return checks

@@ -199,7 +199,7 @@ class Agents:
     def start(
         self, kind: str, settings: Settings, name: str | None = None
     ) -> subprocess.Popen[bytes]:
-        env = settings_env(settings) | {"OMP_NUM_THREADS": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONFAULTHANDLER": "1"}
+        env = settings_env(settings) | {"OMP_NUM_THREADS": "1", "MLFLOW_DISABLE_TELEMETRY": "true"}
         log = self.log(len(self.processes), kind)
         with log.open("wb") as out:
             process = subprocess.Popen(
