@@ -6,11 +6,17 @@ published as ``PredictionBatch`` events; then the in-process bus drains, so the 
 window k, re-scores the window whose labels came, and the Sentinel, Planner and Release agents
 act on it. A promotion therefore takes effect from window k + 1. After the last window, label-only
 steps let every window's labels arrive.
+
+The events the bench publishes get ids derived from the scenario, seed and window instead of
+random ones. Every id downstream derives from them (window ids and so the monitor's bootstrap
+seeds, incident and plan ids and so the Release agent's split and fit seeds), so a run repeats
+exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pandas as pd
 from decision_bus import InProcessBus
@@ -53,15 +59,24 @@ class Serving:
         return self.model(aliases(self.settings)[PRODUCTION])
 
 
+def event_id(timeline: Timeline, *parts: object) -> UUID:
+    """A fixed id for an event the bench publishes (also used as its correlation id)."""
+    key = "/".join(str(part) for part in (timeline.scenario, timeline.seed, *parts))
+    return uuid5(NAMESPACE_URL, f"driftwatch-bench:{key}")
+
+
 def prediction_batches(
-    window: pd.DataFrame, model: LoadedModel, batch_rows: int
+    timeline: Timeline, index: int, window: pd.DataFrame, model: LoadedModel, batch_rows: int
 ) -> Iterator[PredictionBatch]:
-    """The window's scored rows as serving publishes them, ``batch_rows`` per event."""
+    """Window ``index``'s scored rows as serving publishes them, ``batch_rows`` per event."""
     records = window[[TRANSACTION_ID, TIMESTAMP, *FEATURE_NAMES]].to_dict("records")
     scores = window[SCORE].tolist()
     for start in range(0, len(records), batch_rows):
         rows = records[start : start + batch_rows]
+        fixed = event_id(timeline, "predictions", index, start)
         yield PredictionBatch(
+            event_id=fixed,
+            correlation_id=fixed,
             model_name=model.name,
             model_version=model.version,
             threshold=model.threshold,
@@ -71,13 +86,17 @@ def prediction_batches(
         )
 
 
-def label_feedback(window: pd.DataFrame) -> LabelFeedback:
-    """The delayed ground truth of a window, joined on its transaction ids."""
+def label_feedback(timeline: Timeline, index: int) -> LabelFeedback:
+    """The delayed ground truth of window ``index``, joined on its transaction ids."""
+    window = timeline.window(index)
+    fixed = event_id(timeline, "labels", index)
     return LabelFeedback(
+        event_id=fixed,
+        correlation_id=fixed,
         labels=[
             LabelPair(request_id=request_id, is_fraud=bool(label))
             for request_id, label in zip(window[TRANSACTION_ID], window[LABEL], strict=True)
-        ]
+        ],
     )
 
 
@@ -92,13 +111,15 @@ async def run_driftwatch(timeline: Timeline, settings: Settings, initial_version
     try:
         for step in range(timeline.windows + LABEL_DELAY):
             if step >= LABEL_DELAY:
-                await bus.publish([label_feedback(timeline.window(step - LABEL_DELAY))])
+                await bus.publish([label_feedback(timeline, step - LABEL_DELAY)])
             if step < timeline.windows:
                 model = serving.production()
                 window = timeline.window(step)
                 window = window.assign(**{SCORE: model.predict_proba(window)})
                 run.served.append(ServedWindow(step, model.version, window))
-                batches = prediction_batches(window, model, settings.publish_batch_rows)
+                batches = prediction_batches(
+                    timeline, step, window, model, settings.publish_batch_rows
+                )
                 await bus.publish(list(batches))
             await bus.drain()
             log += [(step, event) for event in await bus.new_events()]

@@ -39,6 +39,7 @@ class Timeline:
 
     Attributes:
         scenario: The shipped scenario name.
+        seed: The seed its rows were drawn with.
         frame: Its rows in event-time order (features, ids, event time, ``is_fraud``).
         strengths: Mean drift strength of each window (ground truth).
         timing: Onset and full windows; None for a scenario without drift.
@@ -46,6 +47,7 @@ class Timeline:
     """
 
     scenario: str
+    seed: int
     frame: pd.DataFrame
     strengths: np.ndarray
     timing: Timing | None
@@ -61,19 +63,20 @@ class Timeline:
 
 
 def timeline(scenario: str, windows: int, seed: int) -> Timeline:
-    """Generate ``windows`` windows of ``scenario`` with ``seed`` and locate its drift."""
-    data = generate(scenario, windows * WINDOW_ROWS, seed)
-    truth = data.ground_truth
-    drifts = [
-        DriftRows(d.first_row, d.full_row, d.end_row)
-        for d in truth.drifts
-        if d.first_row is not None
-    ]
-    per_row = row_strengths(len(data.frame), drifts)
-    types = {d.incident_type for d in truth.drifts if d.first_row is not None}
+    """The first ``windows`` windows of ``scenario``'s full-length run with ``seed``.
+
+    The full length is always generated (the generator's draws depend on the row count), so a
+    ``--quick`` run serves exactly the first windows of the full run.
+    """
+    data = generate(scenario, WINDOWS[scenario][0] * WINDOW_ROWS, seed)
+    rows = windows * WINDOW_ROWS
+    landed = [d for d in data.ground_truth.drifts if d.first_row is not None and d.first_row < rows]
+    per_row = row_strengths(rows, [DriftRows(d.first_row, d.full_row, d.end_row) for d in landed])
+    types = {d.incident_type for d in landed}
     return Timeline(
         scenario=scenario,
-        frame=data.frame.reset_index(drop=True),
+        seed=seed,
+        frame=data.frame.iloc[:rows].reset_index(drop=True),
         strengths=window_strengths(per_row, WINDOW_ROWS),
         timing=timing(per_row, WINDOW_ROWS),
         incident_type=", ".join(sorted(types)) or None,

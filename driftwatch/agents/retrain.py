@@ -18,6 +18,7 @@ it again instead of training another, so a plan never leaves two versions.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -76,9 +77,16 @@ class Evaluation:
     holdout_rows: int
 
 
-def plan_seed(plan_id: UUID) -> int:
-    """A seed fixed by the plan, so a redone plan splits and fits exactly as the first try."""
-    return plan_id.int % 2**32
+def window_seed(window: pd.DataFrame, plan_id: UUID) -> int:
+    """A seed fixed by the rows the plan acts on (by the plan when they carry no ids).
+
+    A redone plan splits and fits exactly as its first try, and the same traffic replayed
+    through a new stack (a demo, a benchmark) reaches the same candidate and the same verdict.
+    """
+    if TRANSACTION_ID not in window.columns or window.empty:
+        return plan_id.int % 2**32
+    ids = "\n".join(window[TRANSACTION_ID].astype(str))
+    return int.from_bytes(hashlib.sha256(ids.encode()).digest()[:4], "big")
 
 
 def read_labeled_window(settings: Settings, dataset_uri: str | None) -> pd.DataFrame:
@@ -114,7 +122,9 @@ def evaluate_candidate(
         TrainingDataError: too few rows of a class to fit or judge.
         RegistryError: the incident's version has no reference sample.
     """
-    seed = plan_seed(plan.plan_id)
+    if TRANSACTION_ID in window.columns:
+        window = window.sort_values(TRANSACTION_ID, kind="stable", ignore_index=True)
+    seed = window_seed(window, plan.plan_id)
     recent_train, holdout = split_holdout(window, HOLDOUT_FRACTION, seed)
     columns = [*FEATURE_NAMES, LABEL]
     reference = reference_frame(settings, plan.model_version)[columns]

@@ -13,6 +13,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import redis
 
@@ -25,17 +26,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 DRIFTWATCH = str(Path(sys.executable).with_name("driftwatch"))
 
 
-def production_version(stack: LocalStack) -> str:
-    models = stack.driftwatch("models", "--json")
-    assert models.returncode == 0, models.stderr
-    versions = [v for v in json.loads(models.stdout) if "production" in v["aliases"]]
-    if versions:
-        return versions[0]["version"]
+def fresh_production(stack: LocalStack) -> str:
+    """Train a baseline version and put it in production (which resolves open incidents)."""
     trained = stack.driftwatch(
         "train", "--data", str(make_data(stack, "baseline", 12_000, 1)), "--promote", "production"
     )
     assert trained.returncode == 0, trained.stdout + trained.stderr
-    return production_version(stack)
+    models = stack.driftwatch("models", "--json")
+    assert models.returncode == 0, models.stderr
+    return next(v["version"] for v in json.loads(models.stdout) if "production" in v["aliases"])
 
 
 def make_data(stack: LocalStack, scenario: str, rows: int, seed: int) -> Path:
@@ -49,15 +48,18 @@ def make_data(stack: LocalStack, scenario: str, rows: int, seed: int) -> Path:
 
 
 def check_drift(stack: LocalStack) -> None:
-    """``make monitor``: the drifted half of a feature-drift data set against the baseline."""
-    version = production_version(stack)
+    """``make monitor`` on fully drifted traffic: feature-drift rows past its ramp."""
+    version = fresh_production(stack)
     reference = make_data(stack, "baseline", 8000, 11)
-    current = make_data(stack, "feature_drift", 16_000, 12)
+    drifted = pd.read_parquet(make_data(stack, "feature_drift", 18_000, 12)).iloc[10_000:]
+    current = stack.home / "data" / "feature_drift-full.parquet"
+    drifted.to_parquet(current, index=False)
     checked = stack.driftwatch(
         "monitor", "check", "--reference", str(reference), "--current", str(current),
         "--model-version", version,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "severity medium" in checked.stdout or "severity high" in checked.stdout
 
 
 def assert_followed_to_a_release(output: str) -> None:

@@ -94,8 +94,10 @@ def test_demo_and_strict_differ_from_promotion_only_where_they_say() -> None:
     strict = load_shipped_policy("strict").policy.model_dump(exclude={"version"})
 
     promotion["release_policy"]["promote_alias"] = "production"
+    promotion["quality_gates"]["max_regression_vs_champion"] = 0.05
     assert demo == promotion
     promotion["release_policy"]["promote_alias"] = "staging"
+    promotion["quality_gates"]["max_regression_vs_champion"] = 0.01
     promotion["release_policy"]["require_approval"] = True
     assert strict == promotion
 
