@@ -45,8 +45,12 @@ help:
 	@echo "train promote-prod monitor control         the ML pipeline step by step"
 	@echo "demo-drift-feature demo-drift-concept demo-black-friday (demo = demo-drift-feature)"
 
+# Entry scripts only: bench/decision_*.py are the decision bench's modules, not benches.
+BENCHES := bench/bus_throughput.py bench/generate.py bench/train.py bench/serving.py \
+	bench/monitor.py bench/decisions.py
+
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # Docker Compose when an engine answers; otherwise the same system as supervised local processes.
 up: install

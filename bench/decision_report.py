@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-from decision_runs import SystemRun
+from decision_runs import ServedWindow, SystemRun
 from decision_scoring import (
     delays,
     detection_rate,
@@ -89,7 +90,7 @@ def _before(timeline: Timeline, index: int) -> bool:
     return timeline.timing is None or index < timeline.timing.onset_window
 
 
-def _auc(run: SystemRun, keep) -> float | None:
+def _auc(run: SystemRun, keep: Callable[[ServedWindow], bool]) -> float | None:
     frames = [window.frame for window in run.served if keep(window)]
     if not frames:
         return None

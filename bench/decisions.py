@@ -1,8 +1,8 @@
 """Decision quality: DriftWatch's detections and releases scored against the generator's truth.
 
 Run:
-    .venv/bin/python bench/decisions.py            # every scenario, full length (~10 min, 2 cores)
-    .venv/bin/python bench/decisions.py --quick    # fewer windows per scenario (~4 min)
+    .venv/bin/python bench/decisions.py            # every scenario, full length (~11 min, 2 cores)
+    .venv/bin/python bench/decisions.py --quick    # the first windows of each (~3.5 min)
     .venv/bin/python bench/decisions.py --scenarios stable concept_drift --keep var/bench
 
 Per scenario, windows of 2000 rows (the monitor's default) go through the real monitor window
@@ -69,9 +69,10 @@ async def run(args: argparse.Namespace, home: Path) -> int:
     from driftwatch.contracts.policy import load_shipped_policy
 
     server = None if args.redis_url else start_embedded()
+    redis_url = args.redis_url if server is None else server.connection_url + "/0"
     worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     bench = Bench(
-        redis_url=args.redis_url or server.connection_url + "/0",
+        redis_url=redis_url,
         home=home,
         policy_path=load_shipped_policy(args.policy).path,
         baseline=baseline_frame(args.seed),
