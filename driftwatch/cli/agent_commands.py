@@ -16,7 +16,7 @@ from uuid import UUID
 import typer
 from rich.markup import escape
 
-from driftwatch.cli.console import console, err_console, fail
+from driftwatch.cli.console import console, err_console, fail, load_settings
 from driftwatch.cli.root import app
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from driftwatch.agents.planner_logic import PlanDecision
     from driftwatch.agents.replay import ReplayReport
     from driftwatch.contracts.events import AnyEvent, PlanCreated
-    from driftwatch.settings import Settings
 
 agent_app = typer.Typer(help="Run one replica of a control-plane agent.", no_args_is_help=True)
 incidents_app = typer.Typer(
@@ -73,7 +72,7 @@ def _run_agent(kind: str, name: str | None) -> None:
     from driftwatch.contracts.policy import PolicyError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings()
+    settings = load_settings()
     module = importlib.import_module(f"driftwatch.agents.{kind}")
     try:
         agent = module.create_app(settings, name=name)
@@ -110,7 +109,7 @@ def _answer(plan_id: UUID, *, approved: bool, who: str | None, reason: str) -> N
     from driftwatch.bus.publish import LINK_ERRORS, publish_sync
     from driftwatch.contracts.events import PlanApproved, PlanRejected, default_producer
 
-    settings = _settings()
+    settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
     try:
         raw = client.hget(plans_key(settings), str(plan_id))
@@ -304,7 +303,7 @@ def _print_columns(rows: list[tuple[str, ...]]) -> None:
 def _trail(path: Path | None) -> list[AnyEvent]:
     from driftwatch.agents.incidents import TRAIL, read_trail
 
-    file = path or _settings().events_dir / TRAIL
+    file = path or load_settings().events_dir / TRAIL
     try:
         trail = read_trail(file)
     except FileNotFoundError:
@@ -312,14 +311,3 @@ def _trail(path: Path | None) -> list[AnyEvent]:
     if trail.unreadable:
         err_console.print(f"skipped {trail.unreadable} unreadable line(s) of {file}")
     return trail.events
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from driftwatch.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as error:
-        fail(f"invalid DRIFTWATCH_ settings: {error}")

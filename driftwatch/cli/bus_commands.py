@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from driftwatch.cli.console import console, err_console, fail
+from driftwatch.cli.console import console, err_console, fail, load_settings
 from driftwatch.cli.root import app, events_app, publish_app
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def publish_event(
         event = event_class.model_validate(fields)
     except ValueError as error:
         fail(_field_errors(event_type, error))
-    settings = _settings()
+    settings = load_settings()
     try:
         entry_id = publish_sync(settings, event)
     except LINK_ERRORS as error:
@@ -114,7 +114,7 @@ def watch_command(
         start = parse_since(since, datetime.now(UTC))
     except ValueError as error:
         fail(str(error))
-    settings = _settings()
+    settings = load_settings()
     show = _print_json if as_json else _print_line
     try:
         asyncio.run(_watch(settings, streams, start, follow, show))
@@ -206,17 +206,6 @@ def _field_errors(event_type: str, error: ValueError) -> str:
         location = ".".join(str(part) for part in detail["loc"]) or "(event)"
         lines.append(f"  {location}: {detail['msg']}")
     return escape("\n".join(lines))
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from driftwatch.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as error:
-        fail(f"invalid DRIFTWATCH_ settings: {error}")
 
 
 def _no_redis(settings: Settings, error: BaseException) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from driftwatch.cli.console import console, err_console, fail
+from driftwatch.cli.console import console, err_console, fail, load_settings
 from driftwatch.cli.root import app
 from driftwatch.contracts.features import LABEL, SCORE, TIMESTAMP, TRANSACTION_ID
 
@@ -41,7 +41,7 @@ def run(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        monitor = create_app(_settings(), name=name)
+        monitor = create_app(load_settings(), name=name)
     except PolicyError as error:
         for line in error.lines():
             err_console.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -102,7 +102,7 @@ def check(
     from driftwatch.monitor.drift import DriftTests
     from driftwatch.training.data import TrainingDataError, read_frame
 
-    settings = _settings()
+    settings = load_settings()
     try:
         reference_frame, current_frame = read_frame(reference), read_frame(current)
         policy = policy_in_force(settings.policy_path)
@@ -173,14 +173,3 @@ def _publish(settings: Settings, result: CheckResult) -> None:
     except (redis.ConnectionError, redis.TimeoutError) as error:
         fail(f"no Redis answers at the configured DRIFTWATCH_REDIS_URL: {error}")
     console.print(f"published {result.summary.event_id} as {entry}", highlight=False)
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from driftwatch.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as error:
-        fail(f"invalid DRIFTWATCH_ settings: {error}")

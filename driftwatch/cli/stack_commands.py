@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftwatch.cli.console import console, err_console, fail
+from driftwatch.cli.console import console, err_console, fail, load_settings
 from driftwatch.cli.root import app, publish_app
 
 if TYPE_CHECKING:
     from rich.status import Status
-
-    from driftwatch.settings import Settings
 
 
 class DemoName(StrEnum):
@@ -56,7 +54,7 @@ def up_command(
     from driftwatch.stack.layout import StackError, StackOptions
     from driftwatch.stack.report import print_up
 
-    settings = _settings()
+    settings = load_settings()
     options = StackOptions(
         api_port=api_port, free_ports=free_ports, mlflow_ui=mlflow_ui, prometheus=prometheus
     )
@@ -74,7 +72,7 @@ def down_command() -> None:
     from driftwatch.stack.launcher import stop_stack
     from driftwatch.stack.plan import RunDir
 
-    settings = _settings()
+    settings = load_settings()
     with console.status("stopping the stack"):
         stopped = stop_stack(RunDir(settings.home))
     if not stopped:
@@ -90,7 +88,7 @@ def status_command() -> None:
     from driftwatch.stack.report import print_status
     from driftwatch.stack.status import stack_status
 
-    print_status(console, stack_status(_settings()))
+    print_status(console, stack_status(load_settings()))
 
 
 @app.command("logs")
@@ -105,7 +103,7 @@ def logs_command(
     from driftwatch.stack.logs import follow as follow_logs
     from driftwatch.stack.logs import last_lines, log_files
 
-    logs_dir = _settings().logs_dir
+    logs_dir = load_settings().logs_dir
     try:
         paths = log_files(logs_dir, service)
     except FileNotFoundError as error:
@@ -152,7 +150,7 @@ def demo_command(
 
     options = DemoOptions(home=home, stream_prefix=stream_prefix, policy_path=policy)
     try:
-        result = run_demo(DEMOS[name.value], _settings(), options, console)
+        result = run_demo(DEMOS[name.value], load_settings(), options, console)
     except (StackError, PublishError, TimeoutError) as error:
         fail(str(error))
     verdict = "[green]happened[/]" if result.passed else "[red]did not happen[/]"
@@ -178,7 +176,7 @@ def control_command(
     from driftwatch.stack.layout import StackError
 
     try:
-        control(_settings(), summary, console)
+        control(load_settings(), summary, console)
     except (ControlError, StackError) as error:
         fail(str(error))
 
@@ -214,7 +212,7 @@ def publish_scenario_command(
     from driftwatch.stack.target import resolve_target
     from driftwatch.stack.traffic import send_with_progress
 
-    settings = _settings()
+    settings = load_settings()
     target = resolve_target(settings)
     try:
         frame = generate(name.replace("-", "_"), rows, seed).frame
@@ -248,14 +246,3 @@ def _note(spinner: Status, note: str) -> None:
         spinner.update(note)
     else:
         err_console.print(note, highlight=False)
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from driftwatch.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as error:
-        fail(f"invalid settings: {error}")
