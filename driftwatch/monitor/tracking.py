@@ -16,7 +16,7 @@ from driftwatch.monitor.reports import WindowPaths
 from driftwatch.settings import Settings
 
 if TYPE_CHECKING:
-    from mlflow import MlflowClient
+    pass
 
 TAG_WINDOW_ID = "driftwatch.window_id"
 TAG_MODEL_VERSION = "driftwatch.model_version"
@@ -33,12 +33,12 @@ def log_window(settings: Settings, summary: MonitoringSummary, paths: WindowPath
         return None
     from mlflow.entities import Metric, Param, RunTag
 
-    from driftwatch.training.store import client_for
+    from driftwatch.training.store import client_for, experiment_id
 
     client = client_for(settings)
-    experiment_id = _experiment_id(client, settings, summary.model_name)
+    experiment = experiment_id(settings, client, experiment_name(summary.model_name))
     found = client.search_runs(
-        [experiment_id],
+        [experiment],
         filter_string=f"tags.`{TAG_WINDOW_ID}` = '{summary.window_id}'",
         max_results=1,
     )
@@ -46,7 +46,7 @@ def log_window(settings: Settings, summary: MonitoringSummary, paths: WindowPath
         run_id = found[0].info.run_id
     else:
         tags = {TAG_WINDOW_ID: summary.window_id, TAG_MODEL_VERSION: summary.model_version}
-        run_id = client.create_run(experiment_id, run_name=summary.window_id, tags=tags).info.run_id
+        run_id = client.create_run(experiment, run_name=summary.window_id, tags=tags).info.run_id
     stamp = int(summary.occurred_at.timestamp() * 1000)
     metrics = [Metric(key, value, stamp, summary.revision) for key, value in _metrics(summary)]
     params = [
@@ -81,23 +81,3 @@ def _metrics(summary: MonitoringSummary) -> Iterator[tuple[str, float]]:
             value = getattr(performance, name)
             if value is not None:
                 yield name, value
-
-
-def _experiment_id(client: MlflowClient, settings: Settings, model_name: str) -> str:
-    """The monitoring experiment, created with its artifacts under ``DRIFTWATCH_HOME``."""
-    from mlflow.exceptions import MlflowException
-
-    from driftwatch.training.store import ALREADY_EXISTS_CODES, is_remote
-
-    name = experiment_name(model_name)
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = None if is_remote(settings.tracking_uri) else settings.artifacts_dir.as_uri()
-    try:
-        return client.create_experiment(name, artifact_location=location)
-    except MlflowException as error:  # another monitor created it first
-        experiment = client.get_experiment_by_name(name)
-        if error.error_code not in ALREADY_EXISTS_CODES or experiment is None:
-            raise
-        return experiment.experiment_id

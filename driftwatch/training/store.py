@@ -54,12 +54,16 @@ def is_remote(tracking_uri: str) -> bool:
 
 
 def training_experiment_id(settings: Settings, client: MlflowClient) -> str:
-    """Id of the model's training experiment, created on first use.
+    """Id of the model's training experiment, created on first use."""
+    return experiment_id(settings, client, experiment_name(settings.model_name))
+
+
+def experiment_id(settings: Settings, client: MlflowClient, name: str) -> str:
+    """Id of the experiment ``name``, created on first use (a racing creator is fine).
 
     A local store (SQLite, file) would otherwise put artifacts in ``./mlruns`` of whatever
     directory the process runs in; here they go under ``DRIFTWATCH_HOME``.
     """
-    name = experiment_name(settings.model_name)
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return experiment.experiment_id
