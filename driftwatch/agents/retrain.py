@@ -8,7 +8,9 @@ plan. The recipe (issue 7):
   split, stratified, into a recent training part and a recent holdout;
 * the candidate fits on the recent training part plus the reference sample of the version the
   incident is about (its holdout from the data it was trained on), so it learns the new traffic
-  without forgetting the old;
+  without forgetting the old; after a ``concept_drift`` incident it fits on the recent part
+  alone, because the old labels then describe a relation between features and fraud that no
+  longer holds (``P(fraud | x)`` changed) and would teach the candidate the retired pattern;
 * the candidate and production are scored on the same recent holdout: absolute metrics for the
   gates, and a paired bootstrap of the AUC difference for the regression gate.
 
@@ -52,6 +54,8 @@ HOLDOUT_FRACTION = 0.5
 many positives as the window can spare for the AUC interval to mean anything."""
 N_BOOT = 500
 """Paired bootstrap resamples of the AUC difference: a stable 95 % bound in well under a second."""
+CONCEPT_CHANGED = frozenset({"concept_drift"})
+"""Incident types whose old labels mislead: the candidate learns from recent rows only."""
 TRAIN_THREADS = 1
 """OpenMP threads of the fit: the agent's event loop and the served model need the other cores."""
 
@@ -120,15 +124,17 @@ def evaluate_candidate(
 
     Raises:
         TrainingDataError: too few rows of a class to fit or judge.
-        RegistryError: the incident's version has no reference sample.
+        RegistryError: the incident's version has no reference sample (when one is needed).
     """
     if TRANSACTION_ID in window.columns:
         window = window.sort_values(TRANSACTION_ID, kind="stable", ignore_index=True)
     seed = window_seed(window, plan.plan_id)
     recent_train, holdout = split_holdout(window, HOLDOUT_FRACTION, seed)
     columns = [*FEATURE_NAMES, LABEL]
-    reference = reference_frame(settings, plan.model_version)[columns]
-    train = pd.concat([recent_train[columns], reference], ignore_index=True)
+    train = recent_train[columns].reset_index(drop=True)
+    if plan.incident_type not in CONCEPT_CHANGED:
+        reference = reference_frame(settings, plan.model_version)[columns]
+        train = pd.concat([train, reference], ignore_index=True)
     found = find_version_by_tag(settings, TAG_PLAN_ID, str(plan.plan_id))
     if found is not None:
         logger.info("plan %s: reusing candidate version %s", plan.plan_id, found)

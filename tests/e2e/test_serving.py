@@ -251,7 +251,8 @@ def test_reload_requires_the_bearer_token(base_url: str) -> None:
     assert reloaded.json()["model"]["version"] == "1"
 
 
-Result = tuple[int, str]
+Result = tuple[int, str, int]
+"""Status, model version (or error text), and how many requests had been sent before it."""
 """(status code, model version or error) of one request of the background load."""
 
 
@@ -260,6 +261,7 @@ class Load:
 
     def __init__(self, client: httpx.AsyncClient, body: dict[str, Any], connections: int = 8):
         self.results: list[Result] = []
+        self.sent = 0
         self._client = client
         self._body = body
         self._stop = asyncio.Event()
@@ -267,15 +269,16 @@ class Load:
 
     async def _loop(self) -> None:
         while not self._stop.is_set():
+            order = self.sent
+            self.sent += 1
             try:
                 answer = await self._client.post("/predict", json=self._body)
             except httpx.HTTPError as error:
-                self.results.append((0, repr(error)))
+                self.results.append((0, repr(error), order))
                 continue
             ok = answer.status_code == 200
-            self.results.append(
-                (answer.status_code, answer.json()["model_version"] if ok else answer.text)
-            )
+            version = answer.json()["model_version"] if ok else answer.text
+            self.results.append((answer.status_code, version, order))
 
     async def stop(self) -> list[Result]:
         self._stop.set()
@@ -337,14 +340,15 @@ async def test_a_promotion_swaps_every_worker_under_load_without_failures(
         try:
             await _until(lambda: _answered(load, 20), "the load to start")
             swap_s = await _release(client, stack, "2", "1")
+            swapped_at = load.sent  # requests in flight now may still be scored by version 1
             answered = len(load.results)
             await _until(lambda: _answered(load, answered + 20), "answers after the swap")
         finally:
             results = await load.stop()
         await _release(client, stack, "1", "2")
     assert [r for r in results if r[0] != 200] == []
-    assert {version for _, version in results} == {"1", "2"}
-    assert {version for _, version in results[answered:]} == {"2"}
+    assert {version for _, version, _ in results} == {"1", "2"}
+    assert {version for _, version, order in results if order >= swapped_at} == {"2"}
     assert swap_s < 10
 
 

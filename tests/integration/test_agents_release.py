@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from driftwatch.agents.release import Release
+from driftwatch.agents.retrain import HOLDOUT_FRACTION, evaluate_candidate, read_labeled_window
 from driftwatch.agents.state import plans_key
 from driftwatch.bus.consumer import Consumer, Delivery, HandlerContext, Outcome
 from driftwatch.bus.publish import publish
@@ -170,3 +171,28 @@ async def test_a_plan_redone_after_a_crash_reuses_its_candidate_and_reports_the_
         STAGING: redone.candidate_version,
     }
     assert await bus_redis.hexists(plans_key(bus_settings), str(plan.plan_id))
+
+
+def test_after_concept_drift_the_candidate_learns_from_recent_rows_only(
+    bus_settings: Settings, production_model: str, tmp_path: Path
+) -> None:
+    """Old labels teach a retired pattern once P(fraud | x) changed; after feature drift they
+    still hold, so the reference sample joins the recent rows."""
+    window = write_window(tmp_path / "w.parquet", "concept_drift", 4000, 7)
+    calm_features = summary(
+        production_model, window, labeled_rows=4000, drift_share=0.0, auc_drop=0.2, window_id="c"
+    )
+    plans = [
+        plan_for(calm_features, load_shipped_policy()),
+        plan_for(summary(production_model, window, labeled_rows=4000), load_shipped_policy()),
+    ]
+    rows = read_labeled_window(bus_settings, plans[0].dataset_uri)
+
+    train_rows = {
+        plan.incident_type: evaluate_candidate(bus_settings, plan, rows, production_model).train_rows
+        for plan in plans
+    }
+
+    recent = round(len(rows) * (1 - HOLDOUT_FRACTION))
+    assert train_rows["concept_drift"] == recent
+    assert train_rows["feature_drift"] > recent
