@@ -147,13 +147,25 @@ class ColumnDrift(_Model):
 
 
 class VolumeProfile(_Model):
-    """Traffic per event-time hour, current window against the reference."""
+    """Traffic per event-time hour, current window against the reference.
+
+    ``ratio`` averages over the whole window, so a surge of a few hours in a window of days
+    barely moves it; the peak fields find such a surge hour by hour (schema v2).
+    """
 
     rows_per_hour: float = Field(ge=0)
     reference_rows_per_hour: float = Field(ge=0)
     ratio: float = Field(ge=0, description="rows_per_hour / reference_rows_per_hour.")
     hourly_share: list[Probability] = Field(min_length=24, max_length=24)
     reference_hourly_share: list[Probability] = Field(min_length=24, max_length=24)
+    peak_ratio: float | None = Field(
+        None,
+        ge=0,
+        description="Rows in the busiest significant event-time hour over the reference rate of "
+        "that hour of day; null when no hour's excess is significant.",
+    )
+    peak_hour: AwareDatetime | None = Field(None, description="Start of that hour.")
+    surge_hours: int = Field(0, ge=0, description="Event-time hours with a significant excess.")
 
 
 class PerformanceSummary(_Model):
@@ -173,10 +185,15 @@ class PerformanceSummary(_Model):
 
 
 class MonitoringSummary(Event):
-    """The monitor's judgement of one window; late labels publish a new revision."""
+    """The monitor's judgement of one window; late labels publish a new revision.
 
+    Version 2 added the peak fields of ``VolumeProfile``; a v1 payload upcasts without them.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     STREAM: ClassVar[str] = "monitoring"
     event_type: Literal["MonitoringSummary"] = "MonitoringSummary"
+    schema_version: int = Field(2, ge=1, description="Version of this event type's shape.")
     window_id: str = Field(min_length=1, max_length=200)
     revision: int = Field(ge=0)
     window_start: AwareDatetime
@@ -345,7 +362,20 @@ EVENT_TYPES: dict[str, type[Event]] = {
 STREAM_NAMES: tuple[str, ...] = tuple(dict.fromkeys(cls.STREAM for cls in EVENT_TYPES.values()))
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def _summary_without_peak(data: dict[str, Any]) -> dict[str, Any]:
+    """MonitoringSummary v1 -> v2: a v1 volume profile had no peak; say so explicitly."""
+    volume = data.get("volume")
+    if isinstance(volume, Mapping):
+        data = {
+            **data,
+            "volume": {"peak_ratio": None, "peak_hour": None, "surge_hours": 0, **volume},
+        }
+    return data
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {("MonitoringSummary", 1): _summary_without_peak}
 """(event_type, from_version) -> pure function returning the payload at from_version + 1."""
 
 

@@ -27,7 +27,7 @@ def as_utc(times: pd.Series) -> pd.Series:
     return pd.to_datetime(times, utc=True, cache=False)
 
 
-def _hour_bins(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def hour_bins(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Start (epoch s) of each clock hour the rows' span touches, and the hours it overlaps.
 
     The span reaches half a mean gap beyond the first and the last row: traffic was there
@@ -48,7 +48,7 @@ def _hour_bins(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def hour_coverage(times: pd.Series) -> np.ndarray:
     """Hours of clock time each hour of the day (UTC 0-23) spends inside the rows' span."""
-    starts, overlap = _hour_bins(times)
+    starts, overlap = hour_bins(times)
     return np.bincount((starts // _HOUR_S % 24).astype(int), weights=overlap, minlength=24)
 
 
@@ -59,7 +59,7 @@ def day_weighted_coverage(times: pd.Series, hourly_rate: np.ndarray) -> np.ndarr
     the hours of it covered, so weekday rhythms and slow growth cancel out while the hourly
     shape within each day is left to compare.
     """
-    starts, overlap = _hour_bins(times)
+    starts, overlap = hour_bins(times)
     if starts.size == 0:
         return np.zeros(24)
     hours = (starts // _HOUR_S % 24).astype(int)

@@ -4,15 +4,31 @@ Rates come from event time, not arrival time: a replayed or delayed stream has t
 world had. The reference side is what the reference world would have produced over the same
 clock hours the window covered (its rate per hour of day, weighted by the window's coverage; see
 ``timematch``), so a quiet night window is not "low volume" and an afternoon is not a surge.
+
+A shock lasts hours, a window days: an evening rush of x2.2 in a four-day window lifts the
+window's rate by a few percent. So each event-time hour is also tested on its own against the
+reference rate of its hour of day, with a conditional binomial test (given both counts, is the
+window's share of them larger than its share of the exposure?), which carries the noise of a
+small reference as well as the window's. Hours pass at a Bonferroni-corrected ``SURGE_ALPHA``;
+on stable traffic about 4 % of 8000-row windows hold one such hour (weekday rhythm, ratios up to
+~1.6), and none a ratio of 1.8, while a Black-Friday evening shows four hours of ~2.6.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from driftwatch.contracts.events import VolumeProfile
-from driftwatch.monitor.timematch import as_utc, hour_coverage
+from driftwatch.monitor.timematch import as_utc, hour_bins, hour_coverage
+
+SURGE_ALPHA = 0.01
+"""Chance that a window of steady traffic reports any surge hour (before weekday rhythm)."""
+_HOUR_S = 3600
 
 _MIN_SPAN_H = 1 / 3600  # rows that share one timestamp span one second, not zero
 
@@ -51,10 +67,54 @@ def volume_profile(
     expected = coverage * hourly_rate  # rows the reference world makes in the window's hours
     reference_rate = float(expected.sum()) / span_h
     rate = rows / span_h
+    surge = _surge(current, reference_counts, reference_span * reference_share)
     return VolumeProfile(
         rows_per_hour=rate,
         reference_rows_per_hour=reference_rate,
         ratio=rate / reference_rate if reference_rate > 0 else 0.0,
         hourly_share=_shares(np.bincount(_hours(current), minlength=24).astype(float)),
         reference_hourly_share=_shares(expected),
+        peak_ratio=surge.peak_ratio,
+        peak_hour=surge.peak_hour,
+        surge_hours=surge.hours,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Surge:
+    peak_ratio: float | None
+    peak_hour: datetime | None
+    hours: int
+
+
+def _surge(current: pd.Series, reference_counts: np.ndarray, exposure: np.ndarray) -> _Surge:
+    """The event-time hours whose rows significantly exceed the reference rate of their hour.
+
+    Args:
+        current: event times of the window.
+        reference_counts: reference rows per hour of day.
+        exposure: hours of full traffic the reference stands for, per hour of day (its clock
+            coverage times the share of traffic it sampled).
+    """
+    starts, overlap = hour_bins(current)
+    stamps = as_utc(current).dropna()
+    if starts.size == 0:
+        return _Surge(None, None, 0)
+    seconds = stamps.astype("int64").to_numpy() // 10**9
+    slot = np.clip((seconds - int(starts[0])) // _HOUR_S, 0, starts.size - 1)
+    counts = np.bincount(slot, minlength=starts.size).astype(float)
+    hour = (starts // _HOUR_S % 24).astype(int)
+    reference, reference_hours = reference_counts[hour], exposure[hour]
+    judged = (reference > 0) & (overlap > 0)  # an hour of day the reference never saw: no rate
+    window_share = np.divide(
+        overlap, overlap + reference_hours, where=judged, out=np.ones_like(overlap)
+    )
+    p_value = binom.sf(counts - 1, counts + reference, window_share)
+    surging = judged & (p_value < SURGE_ALPHA / max(int(judged.sum()), 1))
+    if not surging.any():
+        return _Surge(None, None, 0)
+    ratio = np.divide(
+        counts * reference_hours, overlap * reference, where=surging, out=np.zeros_like(counts)
+    )
+    peak = int(np.argmax(ratio))
+    return _Surge(float(ratio[peak]), datetime.fromtimestamp(starts[peak], UTC), int(surging.sum()))

@@ -38,10 +38,16 @@ def describe(event: AnyEvent) -> str:
                 f"labeled {event.labeled_rows:,}; drifted: {drifted}"
             )
         case DriftDetected():
+            signals = event.evidence.get("shock_signals")
+            why = (
+                f" ({'; '.join(map(str, signals))})"
+                if isinstance(signals, list) and signals
+                else ""
+            )
             return (
                 f"incident {event.incident_id.hex[:8]} {event.incident_type} ({event.severity}) "
                 f"on v{event.model_version}, window rev {event.window_revision}, "
-                f"{event.labeled_rows:,} labeled rows -> {event.recommended_action}"
+                f"{event.labeled_rows:,} labeled rows -> {event.recommended_action}{why}"
             )
         case IncidentResolved():
             return f"incident {event.incident_id.hex[:8]} resolved: {event.how} {event.detail}"

@@ -20,27 +20,8 @@ DEMO_TIMEOUT_S = 600
     ("demo", "incident", "decision"),
     [
         ("feature-drift", "feature_drift", "promoted"),
-        pytest.param(
-            "concept-drift",
-            "concept_drift",
-            "promoted",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="open in issue 8: the monitor's 99 % AUC-drop bound, which also counts the "
-                "reference's noise (~60 frauds in the holdout), stays below the policy's medium "
-                "level, so the performance drop raises no concept_drift incident",
-            ),
-        ),
-        pytest.param(
-            "black-friday",
-            "shock",
-            "held",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="open in issue 8: a one-day surge diluted over an 8 000-row demo window "
-                "(volume x1.11, hourly shift 0.07) is classified feature_drift, not shock",
-            ),
-        ),
+        ("concept-drift", "concept_drift", "promoted"),
+        ("black-friday", "shock", "held"),
     ],
 )
 def test_demo_reaches_its_expected_decision(

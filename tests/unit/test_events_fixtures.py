@@ -12,6 +12,7 @@ from driftwatch.contracts.events import EVENT_TYPES, parse_event, stream_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 V1 = sorted((FIXTURES / "v1").glob("*.json"))
+LATER = sorted(FIXTURES.glob("v[2-9]*/*.json"))
 
 
 def test_there_is_a_v1_fixture_of_every_event_type() -> None:
@@ -25,9 +26,29 @@ def test_v1_fixture_parses_and_round_trips(path: Path) -> None:
     event = parse_event(raw)
 
     assert type(event).__name__ == path.stem == raw["event_type"]
-    assert event.schema_version == 1
+    assert event.schema_version == type(event).SCHEMA_VERSION  # older shapes come upcast
     assert parse_event(event.model_dump_json()) == event
     assert json.loads(event.model_dump_json())["event_id"] == raw["event_id"]
+
+
+@pytest.mark.parametrize("path", LATER, ids=lambda path: f"{path.parent.name}-{path.stem}")
+def test_later_fixture_parses_as_its_version(path: Path) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+
+    event = parse_event(raw)
+
+    assert event.schema_version == raw["schema_version"] == type(event).SCHEMA_VERSION
+    assert parse_event(event.model_dump_json()) == event
+
+
+def test_a_v1_monitoring_summary_upcasts_to_a_volume_without_a_peak() -> None:
+    raw = json.loads((FIXTURES / "v1" / "MonitoringSummary.json").read_text(encoding="utf-8"))
+
+    volume = parse_event(raw).volume  # type: ignore[union-attr]
+
+    assert volume is not None
+    assert (volume.peak_ratio, volume.peak_hour, volume.surge_hours) == (None, None, 0)
+    assert volume.ratio == raw["volume"]["ratio"]
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

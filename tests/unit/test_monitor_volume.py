@@ -36,3 +36,26 @@ def test_a_holdout_sample_is_scaled_back_to_its_traffic() -> None:
     sample = REFERENCE.iloc[::4]  # a quarter of the rows
     profile = volume_profile(window, sample, reference_share=0.25)
     assert profile.ratio == pytest.approx(1.0, rel=0.05)
+
+
+def test_a_few_surging_hours_in_a_long_window_show_as_its_peak() -> None:
+    calm = every(10, "2026-11-20T00:00", "2026-11-23T19:50")  # four days at the reference rate
+    rush = every(2.5, "2026-11-23T20:00", "2026-11-23T23:57.5")  # then four hours at 4x
+    profile = volume_profile(pd.concat([calm, rush], ignore_index=True), REFERENCE)
+    assert profile.ratio < 1.15  # diluted over the window
+    assert profile.peak_ratio == pytest.approx(4.0, rel=0.05)
+    assert profile.peak_hour == pd.Timestamp("2026-11-23T20:00", tz="UTC")
+    assert profile.surge_hours == 4
+
+
+def test_steady_traffic_has_no_peak() -> None:
+    profile = volume_profile(every(10, "2026-11-20T00:00", "2026-11-23T23:50"), REFERENCE)
+    assert (profile.peak_ratio, profile.peak_hour, profile.surge_hours) == (None, None, 0)
+
+
+def test_an_hour_the_reference_never_saw_is_not_judged() -> None:
+    night_less = REFERENCE[REFERENCE.dt.hour != 3]
+    window = every(10, "2026-11-20T00:00", "2026-11-20T23:50")
+    burst = every(0.5, "2026-11-20T03:00", "2026-11-20T03:59.5")
+    profile = volume_profile(pd.concat([window, burst], ignore_index=True), night_less)
+    assert profile.peak_ratio is None

@@ -50,6 +50,7 @@ def summary(
     drop_lower: float | None = None,
     volume_ratio: float = 1.0,
     hourly: list[float] = FLAT,
+    peak: float | None = None,
     labeled_rows: int = 0,
 ) -> MonitoringSummary:
     """A window of ``version``; ids derive from (window, revision) so runs are reproducible."""
@@ -86,6 +87,9 @@ def summary(
             ratio=volume_ratio,
             hourly_share=hourly,
             reference_hourly_share=FLAT,
+            peak_ratio=peak,
+            peak_hour=None if peak is None else datetime(2026, 11, 27, 21, tzinfo=UTC),
+            surge_hours=0 if peak is None else 4,
         ),
         performance=performance,
         labeled_rows=labeled_rows,
@@ -168,6 +172,14 @@ def kinds(outcome: SentinelOutcome) -> list[tuple[str, str]]:
             id="shock-amount-spike",
         ),
         pytest.param(
+            drifted("w", share=0.3, volume_ratio=1.1, peak=2.6), "shock", "medium",
+            id="shock-peak-hours-in-a-long-window",
+        ),
+        pytest.param(
+            drifted("w", share=0.3, peak=1.5), "feature_drift", "medium",
+            id="weekday-rhythm-peak-is-no-shock",
+        ),
+        pytest.param(
             summary("w", share=0.1, columns=(column("transaction_amount", 0.3),)), "feature_drift",
             "low", id="amount-drift-is-not-a-spike",
         ),
@@ -222,6 +234,15 @@ def test_shock_evidence_names_its_signals_and_the_policy_holds_it() -> None:
     (incident,) = outcome.announced
     assert incident.report.recommended_action == "hold_for_approval"
     assert incident.report.evidence["shock_signals"] == ["volume 3.00x the reference rows per hour"]
+
+
+def test_a_surge_signal_says_when_and_how_long() -> None:
+    (outcome,) = fold(drifted("w1", share=0.3, peak=2.69))
+
+    (incident,) = outcome.announced
+    assert incident.report.evidence["shock_signals"] == [
+        "traffic surged to 2.69x its hourly rate at 2026-11-27 21:00 (4 hours above it)"
+    ]
 
 
 @pytest.mark.parametrize(
