@@ -103,10 +103,17 @@ class ServingMetrics:
         )
 
     def serve_model(self, name: str, version: str, previous: str | None) -> None:
-        """Point the version-info gauge at ``version`` after a swap."""
+        """Point the version-info gauge at ``version`` after a swap, and start its counters.
+
+        A labelled counter exists from its first increment; one born already at N has no
+        earlier sample, so ``rate()`` shows no traffic for a burst that fell between two
+        scrapes. Creating the version's children here exports them at 0 first.
+        """
         if previous is not None and previous != version:
             self.model_info.labels(model_name=name, version=previous).set(0)
         self.model_info.labels(model_name=name, version=version).set(1)
+        self.rows_scored.labels(version)
+        self.fraud_flags.labels(version)
 
     def exposition(self) -> bytes:
         """The text exposition format for ``GET /metrics``: every worker's values when several."""

@@ -28,6 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "infra" / "grafana" / "dashboards" / "driftwatch.json"
 DEADLINE_S = 60.0
+STEADY_TRAFFIC = ("publish", "scenario", "stable", "--rows", "3000", "--rate", "250", "--no-labels")
+"""Twelve seconds of traffic: two scrape intervals and more."""
 
 
 def dashboard_queries() -> list[tuple[str, str]]:
@@ -59,6 +61,10 @@ def test_every_dashboard_query_returns_data_after_a_demo(local_stack: LocalStack
     if not _a_plan_was_released(local_stack):
         demo = local_stack.driftwatch("demo", "feature-drift", timeout=600)
         assert "incident timeline" in demo.stdout, demo.stdout[-4000:] + demo.stderr
+    # A demo's traffic is a burst of a few seconds, shorter than a scrape interval; a dashboard
+    # describes steady traffic, so some is sent over several scrapes before the panels are read.
+    steady = local_stack.driftwatch(*STEADY_TRAFFIC, timeout=120)
+    assert steady.returncode == 0, steady.stdout[-2000:] + steady.stderr
     _wait_for(lambda: _all_targets_up(prometheus), "every scrape target to be up")
     start = local_stack.run_dir.plan_file.stat().st_mtime
 
