@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from driftwatch.cli.console import console, fail
+from driftwatch.cli.console import console, fail, load_settings
 from driftwatch.cli.root import app
 
 
@@ -48,7 +48,6 @@ def generate_command(
         meta_path,
         write_dataset,
     )
-    from driftwatch.settings import Settings
 
     if scenario is not None and config is not None:
         fail("give either --scenario or --config, not both")
@@ -60,7 +59,7 @@ def generate_command(
         chosen = load_scenario(config if config is not None else (scenario or "baseline"))
     except ScenarioError as exc:
         fail(str(exc))
-    path = out if out is not None else Settings().data_dir / f"{chosen.name}.parquet"
+    path = out if out is not None else load_settings().data_dir / f"{chosen.name}.parquet"
     began = time.perf_counter()
     data = generate(chosen, rows, seed, start=_parse_start(start))
     try:

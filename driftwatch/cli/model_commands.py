@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from driftwatch.cli.console import console, err_console, fail
+from driftwatch.cli.console import console, err_console, fail, load_settings
 from driftwatch.cli.root import app
 
 if TYPE_CHECKING:
@@ -60,10 +60,9 @@ def train_command(
 
     Example: driftwatch train --data var/data/baseline.parquet --promote production
     """
-    from driftwatch.settings import Settings
     from driftwatch.training import TrainingDataError, read_frame, train_and_register
 
-    settings = Settings()
+    settings = load_settings()
     try:
         frame = read_frame(data)
     except TrainingDataError as error:
@@ -99,9 +98,8 @@ def promote_command(
 
     Example: driftwatch promote 3 --alias production
     """
-    from driftwatch.settings import Settings
 
-    _promote(Settings(), version, alias.value)
+    _promote(load_settings(), version, alias.value)
 
 
 @app.command("rollback")
@@ -110,10 +108,9 @@ def rollback_command() -> None:
 
     Example: driftwatch rollback
     """
-    from driftwatch.settings import Settings
     from driftwatch.training import RegistryError, rollback
 
-    settings = Settings()
+    settings = load_settings()
     try:
         move = rollback(settings)
     except RegistryError as error:
@@ -132,10 +129,9 @@ def models_command(
 
     Example: driftwatch models --json
     """
-    from driftwatch.settings import Settings
     from driftwatch.training import list_versions
 
-    settings = Settings()
+    settings = load_settings()
     versions = list_versions(settings)
     if as_json:
         typer.echo(json.dumps([_version_json(info) for info in versions], indent=2))

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from driftwatch.cli.console import console, err_console, fail
+from driftwatch.cli.console import console, err_console, fail, load_settings
 from driftwatch.cli.root import policy_app
 from driftwatch.contracts.policy import (
     PERFORMANCE_INCIDENT_TYPES,
@@ -45,9 +45,7 @@ def check(
 
 
 def _policy_in_force() -> LoadedPolicy:
-    from driftwatch.settings import Settings
-
-    return policy_in_force(Settings().policy_path)
+    return policy_in_force(load_settings().policy_path)
 
 
 def _print_policy(loaded: LoadedPolicy) -> None:

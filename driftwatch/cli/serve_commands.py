@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from driftwatch.cli.console import console, fail
+from driftwatch.cli.console import console, load_settings
 from driftwatch.cli.root import app
 
 APP_FACTORY = "driftwatch.serving.app:create_app"
@@ -26,18 +26,11 @@ def serve(
     access_log: bool = typer.Option(False, help="Log every request (costs throughput)."),
 ) -> None:
     """Serve /predict, /feedback, /model, /health, /metrics and /docs over HTTP."""
-    from pydantic import ValidationError
-
-    from driftwatch.settings import Settings
-
     # Before anything imports scikit-learn or prometheus-client, here or in a worker: one OpenMP
     # thread per worker, and one metrics directory that all workers write to.
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no progress bars in server logs
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        fail(f"invalid settings: {error}")
+    settings = load_settings()
     created_dir = None
     if workers > 1:
         metrics_dir, created = _prepare_multiproc_dir(settings.prometheus_multiproc_dir)
