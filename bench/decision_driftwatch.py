@@ -24,7 +24,8 @@ from decision_runs import ServedWindow, SystemRun
 from decision_scoring import WindowVerdict
 from decision_world import LABEL_DELAY, Timeline
 
-from driftwatch.agents.sentinel_logic import ShockRule, assess
+from driftwatch.agents.sentinel_logic import assess
+from driftwatch.agents.shock import ShockRule
 from driftwatch.contracts.events import (
     DriftDetected,
     Event,

@@ -27,6 +27,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from driftwatch.agents.shock import ShockRule, shock_signals
 from driftwatch.contracts.events import (
     ColumnDrift,
     DriftDetected,
@@ -48,44 +49,12 @@ from driftwatch.contracts.vocabulary import (
 
 HANDLER = "sentinel"
 
-"""Evidence key: 1-based position of the incident's window among the windows of its model version
-the Sentinel has seen. The Planner reads it to tell whether an incident follows a promotion."""
-
 SEEN_WINDOWS_KEPT = 256
 """Windows remembered for deduplication; a revision of an older window counts as a new window."""
-
-DISTANCE_TESTS = frozenset({"wasserstein", "psi", "jensenshannon", "kl_div", "hellinger", "energy"})
-"""Drift tests whose statistic grows with the shift; a p-value says nothing about its size."""
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class ShockRule(_Frozen):
-    """What makes drift a shock (a sudden traffic spike, e.g. Black Friday) rather than drift.
-
-    Not in the policy schema yet, so fixed here, in one place. Only a window that already drifted
-    is classified, so these separate a traffic surge from a shift of the same traffic: feature
-    drift leaves volume and the hourly mix alone, a 2 000-row stable window moves its rows per
-    hour by a few percent and its hourly shares by ~0.05 total variation, and a Black-Friday
-    evening surge (x2.2 in hours 20-23) lifts the window's rate by ~30 % and its mix by ~0.13.
-    In a window of days the same surge is diluted (rate x1.1, mix 0.07); its hours still stand
-    out one by one: the monitor's significant peak hour is ~2.6x its hour of day, while stable
-    windows' rare significant hours stay below ~1.6x (weekday rhythm).
-    """
-
-    volume_ratio: float = Field(1.25, gt=1, description="Rows per event-time hour vs reference.")
-    peak_ratio: float = Field(
-        1.8, gt=1, description="The window's significant peak hour vs its hour of day's rate."
-    )
-    hourly_shift: float = Field(
-        0.1, gt=0, le=1, description="Total variation distance of the hourly traffic shares."
-    )
-    amount_column: str = "transaction_amount"
-    amount_spike_multiple: float = Field(
-        5.0, gt=1, description="A drifted amount whose distance is this many times the threshold."
-    )
 
 
 class Assessment(_Frozen):
@@ -215,7 +184,7 @@ def assess(summary: MonitoringSummary, policy: Policy, rule: ShockRule) -> Asses
     drop = performance.auc_drop_lower if performance is not None else None
     performance_level = policy.performance_thresholds.level(drop) if drop is not None else "none"
     severity = max_severity(drift_level, performance_level)
-    signals = _shock_signals(summary, rule)
+    signals = shock_signals(summary, rule)
     incident_type: IncidentType | None = None
     if severity != "none":
         if signals:
@@ -460,33 +429,3 @@ def _report(
         dataset_uri=summary.dataset_uri,
         labeled_rows=summary.labeled_rows,
     )
-
-
-def _shock_signals(summary: MonitoringSummary, rule: ShockRule) -> tuple[str, ...]:
-    signals: list[str] = []
-    volume = summary.volume
-    if volume is not None:
-        if volume.ratio >= rule.volume_ratio:
-            signals.append(f"volume {volume.ratio:.2f}x the reference rows per hour")
-        shift = 0.5 * sum(
-            abs(now - ref)
-            for now, ref in zip(volume.hourly_share, volume.reference_hourly_share, strict=True)
-        )
-        if shift >= rule.hourly_shift:
-            signals.append(f"hourly traffic shifted (total variation {shift:.2f})")
-        if volume.peak_ratio is not None and volume.peak_ratio >= rule.peak_ratio:
-            at = f" at {volume.peak_hour:%Y-%m-%d %H:00}" if volume.peak_hour else ""
-            signals.append(
-                f"traffic surged to {volume.peak_ratio:.2f}x its hourly rate{at} "
-                f"({volume.surge_hours} hours above it)"
-            )
-    for column in summary.drifted_columns:
-        if (
-            column.column == rule.amount_column
-            and column.test in DISTANCE_TESTS
-            and column.threshold > 0
-            and column.statistic >= rule.amount_spike_multiple * column.threshold
-        ):
-            ratio = column.statistic / column.threshold
-            signals.append(f"{column.column} spiked ({column.test} {ratio:.1f}x its threshold)")
-    return tuple(signals)

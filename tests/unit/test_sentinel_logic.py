@@ -12,11 +12,11 @@ from driftwatch.agents.sentinel_logic import (
     SEEN_WINDOWS_KEPT,
     SentinelOutcome,
     SentinelState,
-    ShockRule,
     assess,
     on_release,
     on_summary,
 )
+from driftwatch.agents.shock import ShockRule
 from driftwatch.contracts.events import (
     ColumnDrift,
     DriftDetected,
