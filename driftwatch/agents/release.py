@@ -172,7 +172,7 @@ class Release:
         """Defer, or train a candidate and move the plan's alias if every gate passes."""
         settings, target = self.settings, plan.target_alias
         try:
-            window = await asyncio.to_thread(read_labeled_window, settings, plan.dataset_uri)
+            labeled = await asyncio.to_thread(read_labeled_window, settings, plan.dataset_uri)
         except (OSError, TrainingDataError) as error:
             return _decided(plan, cause, decision="blocked", reason=f"window unusable: {error}")
         current = await asyncio.to_thread(aliases, settings)
@@ -181,17 +181,18 @@ class Release:
         previous = recorded.previous if recorded is not None else current.get(target)
         champion = previous if target == PRODUCTION else current.get(PRODUCTION)
         evaluation = None
-        if len(window) >= plan.gates.min_labeled_rows:
-            logger.info("plan %s: retraining on %d labeled rows", plan.plan_id, len(window))
+        labeled_rows = len(labeled.rows)
+        if labeled_rows >= plan.gates.min_labeled_rows:
+            logger.info("plan %s: retraining on %d labeled rows", plan.plan_id, labeled_rows)
             try:
                 evaluation = await asyncio.to_thread(
-                    evaluate_candidate, settings, plan, window, champion
+                    evaluate_candidate, settings, plan, labeled, champion
                 )
             except (TrainingDataError, RegistryError) as error:
                 reason = f"cannot retrain: {error}"
                 return _decided(plan, cause, decision="blocked", reason=reason)
         verdict = judge_release(
-            len(window),
+            labeled_rows,
             plan.gates,
             promote_if_gates_pass=plan.promote_if_gates_pass,
             candidate=evaluation.candidate if evaluation else None,

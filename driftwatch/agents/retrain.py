@@ -93,25 +93,51 @@ def window_seed(window: pd.DataFrame, plan_id: UUID) -> int:
     return int.from_bytes(hashlib.sha256(ids.encode()).digest()[:4], "big")
 
 
-def read_labeled_window(settings: Settings, dataset_uri: str | None) -> pd.DataFrame:
-    """The labeled rows of an incident window (empty when the plan names no dataset).
+@dataclass(frozen=True)
+class LabeledWindow:
+    """The labeled rows of an incident window, and the share of its traffic they are.
+
+    Attributes:
+        rows: The labeled rows (ids, event times, features, label).
+        labeled_share: Labeled rows over all the window's rows in the event-time span they
+            cover: the candidate's reference holds ``HOLDOUT_FRACTION`` of that, which the
+            monitor needs to compare traffic volume with it.
+    """
+
+    rows: pd.DataFrame
+    labeled_share: float = 1.0
+
+
+def read_labeled_window(settings: Settings, dataset_uri: str | None) -> LabeledWindow:
+    """The labeled rows of an incident window (none when the plan names no dataset).
 
     Raises:
         FileNotFoundError: the dataset is gone.
         TrainingDataError: it lacks the label column.
     """
     if dataset_uri is None:
-        return pd.DataFrame(columns=[*FEATURE_NAMES, LABEL])
+        return LabeledWindow(pd.DataFrame(columns=[*FEATURE_NAMES, LABEL]))
     frame = _read_parquet(settings, dataset_uri)
     if LABEL not in frame.columns:
         raise TrainingDataError(f"window dataset {dataset_uri} has no {LABEL!r} column")
     labeled = frame[frame[LABEL].notna()]
     keep = [c for c in (TRANSACTION_ID, TIMESTAMP, *FEATURE_NAMES) if c in labeled.columns]
-    return labeled[keep].assign(**{LABEL: labeled[LABEL].astype("int64")}).reset_index(drop=True)
+    rows = labeled[keep].assign(**{LABEL: labeled[LABEL].astype("int64")}).reset_index(drop=True)
+    return LabeledWindow(rows, _labeled_share(frame, labeled))
+
+
+def _labeled_share(frame: pd.DataFrame, labeled: pd.DataFrame) -> float:
+    if labeled.empty:
+        return 1.0
+    if TIMESTAMP not in frame.columns:
+        return len(labeled) / len(frame)
+    times = frame[TIMESTAMP]
+    span = times.between(labeled[TIMESTAMP].min(), labeled[TIMESTAMP].max())
+    return len(labeled) / max(int(span.sum()), len(labeled))
 
 
 def evaluate_candidate(
-    settings: Settings, plan: PlanCreated, window: pd.DataFrame, champion_version: str | None
+    settings: Settings, plan: PlanCreated, labeled: LabeledWindow, champion_version: str | None
 ) -> Evaluation:
     """Train (or find) the plan's candidate and judge it beside ``champion_version``.
 
@@ -119,13 +145,14 @@ def evaluate_candidate(
         settings: The registry and model name.
         plan: The plan being executed (its id tags the candidate; its version gives the
             reference sample).
-        window: ``read_labeled_window`` of the plan's dataset.
+        labeled: ``read_labeled_window`` of the plan's dataset.
         champion_version: The production version to compare with, None when there is none.
 
     Raises:
         TrainingDataError: too few rows of a class to fit or judge.
         RegistryError: the incident's version has no reference sample (when one is needed).
     """
+    window = labeled.rows
     if TRANSACTION_ID in window.columns:
         window = window.sort_values(TRANSACTION_ID, kind="stable", ignore_index=True)
     seed = window_seed(window, plan.plan_id)
@@ -145,6 +172,7 @@ def evaluate_candidate(
             settings,
             seed=seed,
             holdout=holdout,
+            holdout_share=HOLDOUT_FRACTION * labeled.labeled_share,
             plan_id=str(plan.plan_id),
             policy_version=plan.policy_version,
             training_data_uri=plan.dataset_uri,

@@ -129,6 +129,9 @@ class SentinelState(_Frozen):
     cooldowns: dict[IncidentType, Cooldown] = Field(default_factory=dict)
     windows_by_version: dict[str, int] = Field(default_factory=dict)
     seen_windows: tuple[SeenWindow, ...] = Field((), description="Most recent last.")
+    retired_versions: tuple[str, ...] = Field(
+        (), description="Versions production moved away from; their windows open nothing."
+    )
 
     def seen(self, window_id: str) -> SeenWindow | None:
         return next((w for w in self.seen_windows if w.window_id == window_id), None)
@@ -222,6 +225,11 @@ def on_summary(
     new_window = seen is None
     ordinal = seen.ordinal if seen else state.windows_by_version.get(summary.model_version, 0) + 1
     state = _record_window(state, summary, ordinal, new_window)
+    if summary.model_version in state.retired_versions:
+        # Late labels of a window the old model served: nothing left to act on, since every
+        # plan acts on production, and its incident would retrain against the new model.
+        note = f"window {summary.window_id} of retired version {summary.model_version}: no incident"
+        return SentinelOutcome(state=state, note=note)
     assessment = assess(summary, policy, rule or ShockRule())
     incident_type = assessment.incident_type
     if incident_type is None:
@@ -248,7 +256,12 @@ def on_release(release: ReleaseDecided, state: SentinelState) -> SentinelOutcome
             Resolution(incident=incident, how="released", detail=f"{release.decision} release")
             for incident in state.open_incidents.values()
         )
-        next_state = state.model_copy(update={"open_incidents": {}, "cooldowns": {}})
+        retired = [v for v in state.retired_versions if v != release.candidate_version]
+        if release.previous_version and release.previous_version != release.candidate_version:
+            retired = [*retired, release.previous_version][-SEEN_WINDOWS_KEPT:]
+        next_state = state.model_copy(
+            update={"open_incidents": {}, "cooldowns": {}, "retired_versions": tuple(retired)}
+        )
         note = f"production changed ({release.decision}): {len(resolved)} incident(s) resolved"
         return SentinelOutcome(state=next_state, resolved=resolved, note=note)
     if release.decision == "deferred":

@@ -60,6 +60,6 @@ class References:
         fraction = client.get_run(run_id).data.params.get("holdout_fraction", "given")
         try:
             share = float(fraction)
-        except ValueError:  # "given": a holdout frame was passed whole, e.g. a retrain's window
+        except ValueError:  # "given": a holdout frame of unknown share was passed whole
             return 1.0
         return share if 0 < share <= 1 else 1.0

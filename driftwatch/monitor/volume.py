@@ -29,6 +29,8 @@ from driftwatch.monitor.timematch import as_utc, hour_bins, hour_coverage
 SURGE_ALPHA = 0.01
 """Chance that a window of steady traffic reports any surge hour (before weekday rhythm)."""
 _HOUR_S = 3600
+_MIN_REFERENCE_H = 0.5
+"""Clock time a reference must spend in an hour of day to give that hour a rate."""
 
 _MIN_SPAN_H = 1 / 3600  # rows that share one timestamp span one second, not zero
 
@@ -47,22 +49,26 @@ def volume_profile(
 ) -> VolumeProfile:
     """The window's rows per hour and hour-of-day mix beside the reference's over its hours.
 
+    Rows per hour compare over the hours of day the reference covers: a reference of half a
+    day has no rate for the other half, and counting those hours' rows would read as a surge.
+
     Args:
         current: event times of the window.
         reference: event times of the reference sample.
         reference_share: share of its period's traffic the reference sample holds (a 25 %
             random holdout holds a quarter of the rows per hour that period saw).
     """
-    coverage = hour_coverage(current)
-    span_h = max(float(coverage.sum()), _MIN_SPAN_H)
-    rows = len(_hours(current))
     reference_span = hour_coverage(reference)
+    # Hours of day the reference has a rate for (a retrained model's reference can span less
+    # than a day, and the padding at its ends touches an hour for minutes): compare over those.
+    seen = reference_span >= _MIN_REFERENCE_H
+    window_hours = _hours(current)
+    coverage = np.where(seen, hour_coverage(current), 0.0)
+    span_h = max(float(coverage.sum()), _MIN_SPAN_H)
+    rows = int(seen[window_hours].sum())
     reference_counts = np.bincount(_hours(reference), minlength=24).astype(float)
     hourly_rate = np.divide(
-        reference_counts / reference_share,
-        reference_span,
-        out=np.zeros(24),
-        where=reference_span > 0,
+        reference_counts / reference_share, reference_span, out=np.zeros(24), where=seen
     )
     expected = coverage * hourly_rate  # rows the reference world makes in the window's hours
     reference_rate = float(expected.sum()) / span_h
@@ -72,7 +78,7 @@ def volume_profile(
         rows_per_hour=rate,
         reference_rows_per_hour=reference_rate,
         ratio=rate / reference_rate if reference_rate > 0 else 0.0,
-        hourly_share=_shares(np.bincount(_hours(current), minlength=24).astype(float)),
+        hourly_share=_shares(np.bincount(window_hours, minlength=24).astype(float)),
         reference_hourly_share=_shares(expected),
         peak_ratio=surge.peak_ratio,
         peak_hour=surge.peak_hour,

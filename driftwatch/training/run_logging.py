@@ -69,7 +69,8 @@ class VersionProvenance:
 
     Attributes:
         seed: Seed of the split and the booster.
-        holdout_fraction: Share held out, or None when a holdout frame was given.
+        holdout_fraction: Share of its period's traffic the holdout holds; None for a given
+            holdout of unknown share.
         plan_id: The Release agent's plan id, "" for a manual training.
         policy_version: Policy version of that plan, "" for a manual training.
         training_data_uri: Where the training frame came from, "" when unknown.

@@ -59,6 +59,7 @@ def train_and_register(
     seed: int = 0,
     holdout_fraction: float = 0.25,
     holdout: pd.DataFrame | None = None,
+    holdout_share: float | None = None,
     plan_id: str | None = None,
     policy_version: int | None = None,
     training_data_uri: str | None = None,
@@ -73,6 +74,9 @@ def train_and_register(
         seed: Seeds the holdout split and the booster: equal inputs give equal scores.
         holdout_fraction: Share of ``frame`` held out when ``holdout`` is not given.
         holdout: Labeled rows to evaluate on and keep as the reference, instead of a split.
+        holdout_share: Share of its period's traffic a given ``holdout`` holds (the Release
+            agent's half of a window: 0.5), so the monitor compares traffic volume with it
+            correctly; None records it as unknown, read as the whole period.
         plan_id: The Release agent's plan, tagged so a redelivered plan finds this version.
         policy_version: The policy version the plan was made under.
         training_data_uri: Where ``frame`` came from, for lineage.
@@ -89,7 +93,7 @@ def train_and_register(
     )
     provenance = VersionProvenance(
         seed=seed,
-        holdout_fraction=None if holdout is not None else holdout_fraction,
+        holdout_fraction=holdout_share if holdout is not None else holdout_fraction,
         plan_id=plan_id or "",
         policy_version="" if policy_version is None else str(policy_version),
         training_data_uri=training_data_uri or "",

@@ -20,6 +20,7 @@ from driftwatch.bus.publish import publish
 from driftwatch.bus.wire import entry_payload
 from driftwatch.contracts.events import Event, PlanCreated, ReleaseDecided
 from driftwatch.contracts.policy import load_shipped_policy
+from driftwatch.monitor.references import References
 from driftwatch.settings import Settings
 from driftwatch.training import PRODUCTION, STAGING, aliases, list_versions
 from driftwatch.training.conventions import TAG_PLAN_ID
@@ -186,13 +187,30 @@ def test_after_concept_drift_the_candidate_learns_from_recent_rows_only(
         plan_for(calm_features, load_shipped_policy()),
         plan_for(summary(production_model, window, labeled_rows=4000), load_shipped_policy()),
     ]
-    rows = read_labeled_window(bus_settings, plans[0].dataset_uri)
+    labeled = read_labeled_window(bus_settings, plans[0].dataset_uri)
 
     evaluations = {
-        plan.incident_type: evaluate_candidate(bus_settings, plan, rows, production_model)
+        plan.incident_type: evaluate_candidate(bus_settings, plan, labeled, production_model)
         for plan in plans
     }
 
-    recent = round(len(rows) * (1 - HOLDOUT_FRACTION))
+    recent = round(len(labeled.rows) * (1 - HOLDOUT_FRACTION))
     assert evaluations["concept_drift"].train_rows == recent
     assert evaluations["feature_drift"].train_rows > recent
+
+
+def test_the_monitor_learns_what_share_of_its_traffic_a_candidates_reference_holds(
+    bus_settings: Settings, production_model: str, tmp_path: Path
+) -> None:
+    """Half of the labeled half of a window: the monitor scales the reference's rows per hour
+    by that, or every later window of the candidate would read as a traffic surge."""
+    window = write_window(tmp_path / "w.parquet", "feature_drift", 4000, 8, labeled=2000)
+    plan = plan_for(summary(production_model, window, labeled_rows=2000), load_shipped_policy())
+
+    labeled = read_labeled_window(bus_settings, plan.dataset_uri)
+    candidate = evaluate_candidate(bus_settings, plan, labeled, production_model)
+
+    assert len(labeled.rows) == 2000
+    assert labeled.labeled_share == 1.0  # labels came in event order: all of their span
+    reference = References(bus_settings).get(candidate.version)
+    assert reference.traffic_share == HOLDOUT_FRACTION

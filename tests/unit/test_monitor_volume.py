@@ -59,3 +59,10 @@ def test_an_hour_the_reference_never_saw_is_not_judged() -> None:
     burst = every(0.5, "2026-11-20T03:00", "2026-11-20T03:59.5")
     profile = volume_profile(pd.concat([window, burst], ignore_index=True), night_less)
     assert profile.peak_ratio is None
+
+
+def test_a_reference_of_half_a_day_compares_rates_over_its_hours_only() -> None:
+    half_day = every(10, "2026-11-02T08:00", "2026-11-02T19:50")  # a retrained model's holdout
+    profile = volume_profile(every(10, "2026-11-20T00:00", "2026-11-21T23:50"), half_day)
+    assert profile.ratio == pytest.approx(1.0, rel=0.02)
+    assert profile.rows_per_hour == pytest.approx(6.0, rel=0.02)

@@ -442,6 +442,37 @@ def test_after_a_release_the_same_cause_may_open_again_at_once() -> None:
     assert kinds(outcome) == [("opened", "feature_drift")]
 
 
+def test_late_labels_of_a_retired_version_open_nothing() -> None:
+    """Every plan acts on production: an incident about the model it replaced would retrain
+    and be judged against the new one."""
+    (served,) = fold(clean("w1"))
+    promoted = on_release(release("promoted", "production"), served.state)
+
+    (late,) = fold(summary("w1", revision=1, drop_lower=0.2), state=promoted.state)
+
+    assert late.announced == ()
+    assert "retired version 1" in late.note
+
+
+def test_a_rollback_brings_a_version_back_and_retires_the_other() -> None:
+    (served,) = fold(clean("w1"))
+    promoted = on_release(release("promoted", "production"), served.state)
+    back = ReleaseDecided(
+        decision="rolled_back",
+        model_name=MODEL,
+        alias="production",
+        candidate_version="1",
+        previous_version="2",
+    )
+    rolled_back = on_release(back, promoted.state)
+
+    old, new = fold(drifted("w2", version="1"), drifted("w3", version="2"), state=rolled_back.state)
+
+    assert rolled_back.state.retired_versions == ("2",)
+    assert kinds(old) == [("opened", "feature_drift")]
+    assert new.announced == ()
+
+
 def test_a_deferred_incident_is_announced_again_when_a_revision_brings_labels() -> None:
     (opened,) = fold(drifted("w1", labeled_rows=200))
     incident_id = opened.announced[0].report.incident_id
