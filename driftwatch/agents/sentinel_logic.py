@@ -16,6 +16,7 @@ Rules, per model and per cause (the incident type):
   supersedes the open one (a drift that keeps growing must reach the Planner again).
 * ``resolve_after_clean_windows`` consecutive clean windows of an incident's model version resolve
   it; a promotion to production or a rollback resolves every open incident (the model changed).
+* The version production moved away from is retired: its windows (late labels) open nothing.
 * A window is handled once: a repeated or older ``(window_id, revision)`` changes nothing, and a
   newer revision (labels arrived) is judged again without counting as a new window, so it can open
   a performance incident, or re-announce an incident whose release was deferred for labels.
