@@ -17,7 +17,8 @@ from driftwatch.contracts.vocabulary import severity_rank
 
 @dataclass(frozen=True, slots=True)
 class MonitorMetrics:
-    """Drift share, per-feature drift, window rows, severity, AUC and summaries published."""
+    """Drift share, per-feature drift, window rows, severity, AUC, traffic against the
+    reference and summaries published."""
 
     drift_share: Gauge
     feature_drift: Gauge
@@ -25,6 +26,7 @@ class MonitorMetrics:
     window_rows: Gauge
     severity: Gauge
     auc: Gauge
+    volume_ratio: Gauge
     summaries: Counter
 
     def record(self, summary: MonitoringSummary) -> None:
@@ -38,6 +40,9 @@ class MonitorMetrics:
             self.feature_drifted.labels(version, column.column).set(int(column.drifted))
         if summary.performance is not None and summary.performance.auc is not None:
             self.auc.labels(version).set(summary.performance.auc)
+        if summary.volume is not None:
+            self.volume_ratio.labels(version, "window").set(summary.volume.ratio)
+            self.volume_ratio.labels(version, "peak_hour").set(summary.volume.peak_ratio or 0.0)
         self.summaries.labels(version, "revision" if summary.revision else "window").inc()
 
 
@@ -81,6 +86,14 @@ def monitor_metrics(registry: CollectorRegistry = REGISTRY) -> MonitorMetrics:
             "driftwatch_monitor_auc",
             "ROC AUC of the latest window's labeled rows.",
             version,
+            registry=registry,
+        ),
+        volume_ratio=Gauge(
+            "driftwatch_monitor_volume_ratio",
+            "Latest window's traffic against the reference: rows per event-time hour over the "
+            "reference's in the same hours (measure=window), and its busiest significant hour "
+            "over the rate of its hour of day (measure=peak_hour; 0 when no hour surged).",
+            ["model_version", "measure"],
             registry=registry,
         ),
         summaries=Counter(
