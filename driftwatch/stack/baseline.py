@@ -38,7 +38,9 @@ def put_baseline_in_production(settings: Settings, console: Console) -> str:
             threads=1,  # OpenMP threads fight the stack's processes for the cores
             progress=lambda step: status.update(f"training: {step}"),
         )
-        move = promote(settings, result.version, "production")
+        # A fresh start: on a stack an earlier demo used, a performance incident right after
+        # this promotion would otherwise roll back to that demo's model, not retrain.
+        move = promote(settings, result.version, "production", fresh_start=True)
     metrics = result.metrics
     console.print(
         f"[green]baseline[/] {BASELINE_ROWS:,} rows -> version {result.version} "
@@ -53,7 +55,7 @@ def put_baseline_in_production(settings: Settings, console: Console) -> str:
             candidate_version=result.version,
             previous_version=move.previous,
             alias="production",
-            reason="demo baseline put in production by hand",
+            reason="demo baseline put in production by hand, as a fresh start",
         ),
     )
     return result.version

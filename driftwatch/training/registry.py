@@ -125,8 +125,18 @@ def find_version_by_tag(settings: Settings, key: str, value: str) -> str | None:
     return str(max(matches)) if matches else None
 
 
-def promote(settings: Settings, version: str, alias: str) -> AliasMove:
+def promote(
+    settings: Settings, version: str, alias: str, *, fresh_start: bool = False
+) -> AliasMove:
     """Point ``alias`` at ``version``; moving production first saves it as previous-production.
+
+    Args:
+        settings: The registry and model name.
+        version: The version to point at.
+        alias: ``production`` or ``staging``.
+        fresh_start: Production starts over at ``version`` (a demo's baseline): no version is
+            left to roll back to, so previous-production is cleared rather than set, and the
+            move reports no previous version.
 
     Raises:
         RegistryError: ``alias`` is not one a release may move.
@@ -137,7 +147,13 @@ def promote(settings: Settings, version: str, alias: str) -> AliasMove:
     client = client_for(settings)
     name = settings.model_name
     version = str(_get_version(client, name, version).version)
-    current = _aliases(client, name).get(alias)
+    current_aliases = _aliases(client, name)
+    current = current_aliases.get(alias)
+    if alias == PRODUCTION and fresh_start:
+        if PREVIOUS_PRODUCTION in current_aliases:
+            client.delete_registered_model_alias(name, PREVIOUS_PRODUCTION)
+        client.set_registered_model_alias(name, alias, version)
+        return AliasMove(alias=alias, version=version, previous=None, changed=current != version)
     if current == version:
         return AliasMove(alias=alias, version=version, previous=current, changed=False)
     if alias == PRODUCTION and current is not None:

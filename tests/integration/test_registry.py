@@ -115,6 +115,21 @@ def test_promote_keeps_previous_production_and_rollback_moves_it_back(
         rollback(settings)
 
 
+def test_a_fresh_start_leaves_nothing_to_roll_back_to(
+    settings: Settings, trained_model: TrainResult, baseline_frame: pd.DataFrame
+) -> None:
+    second = train_and_register(baseline_frame, settings, seed=1)
+    promote(settings, trained_model.version, PRODUCTION)
+    promote(settings, second.version, PRODUCTION)  # previous-production: 1
+
+    move = promote(settings, trained_model.version, PRODUCTION, fresh_start=True)
+
+    assert move == AliasMove(PRODUCTION, "1", previous=None, changed=True)
+    assert aliases(settings) == {PRODUCTION: "1"}
+    with pytest.raises(NoPreviousProduction):
+        rollback(settings)
+
+
 def test_missing_models_versions_and_aliases_raise_clear_errors(mlflow_store: Settings) -> None:
     settings = mlflow_store
     assert aliases(settings) == {}
