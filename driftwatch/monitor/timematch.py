@@ -18,6 +18,7 @@ import pandas as pd
 
 _HOUR_S = 3600
 _DAY_S = 86_400
+_EPOCH = pd.Timestamp(0, tz="UTC")
 
 
 def as_utc(times: pd.Series) -> pd.Series:
@@ -25,6 +26,12 @@ def as_utc(times: pd.Series) -> pd.Series:
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         return times.dt.tz_convert("UTC")
     return pd.to_datetime(times, utc=True, cache=False)
+
+
+def epoch_seconds(stamps: pd.Series) -> np.ndarray:
+    """Whole seconds since the Unix epoch of aware UTC times, whatever their resolution
+    (Parquet gives milliseconds, parsed JSON nanoseconds)."""
+    return ((stamps - _EPOCH) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
 
 
 def hour_bins(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +72,7 @@ def day_weighted_coverage(times: pd.Series, hourly_rate: np.ndarray) -> np.ndarr
     hours = (starts // _HOUR_S % 24).astype(int)
     days = (starts // _DAY_S).astype(int) - int(starts[0] // _DAY_S)
     stamps = as_utc(times).dropna()
-    row_days = (stamps.astype("int64") // 10**9 // _DAY_S).to_numpy() - int(starts[0] // _DAY_S)
+    row_days = epoch_seconds(stamps) // _DAY_S - int(starts[0] // _DAY_S)
     expected = np.bincount(days, weights=overlap * hourly_rate[hours])
     rows = np.bincount(row_days, minlength=expected.size)[: expected.size].astype(float)
     level = np.divide(rows, expected, out=np.zeros_like(expected), where=expected > 0)

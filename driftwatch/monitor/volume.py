@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.stats import binom
 
 from driftwatch.contracts.events import VolumeProfile
-from driftwatch.monitor.timematch import as_utc, hour_bins, hour_coverage
+from driftwatch.monitor.timematch import as_utc, epoch_seconds, hour_bins, hour_coverage
 
 SURGE_ALPHA = 0.01
 """Chance that a window of steady traffic reports any surge hour (before weekday rhythm)."""
@@ -106,7 +106,7 @@ def _surge(current: pd.Series, reference_counts: np.ndarray, exposure: np.ndarra
     stamps = as_utc(current).dropna()
     if starts.size == 0:
         return _Surge(None, None, 0)
-    seconds = stamps.astype("int64").to_numpy() // 10**9
+    seconds = epoch_seconds(stamps)
     slot = np.clip((seconds - int(starts[0])) // _HOUR_S, 0, starts.size - 1)
     counts = np.bincount(slot, minlength=starts.size).astype(float)
     hour = (starts // _HOUR_S % 24).astype(int)

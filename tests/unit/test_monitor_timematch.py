@@ -51,3 +51,14 @@ def test_a_busy_day_beside_a_quiet_one_is_not_an_hourly_shift() -> None:
     rows = window.dt.hour.value_counts(normalize=True).sort_index()
     assert np.allclose(shares[1:11], rows[1:11], rtol=0.1)
     assert np.allclose(shares[13:23], rows[13:23], rtol=0.1)
+
+
+def test_millisecond_timestamps_weigh_days_as_nanoseconds_do() -> None:
+    """Parquet reads event times at millisecond resolution, parsed JSON at nanoseconds."""
+    saturday = every(20, "2026-11-07T12:00", "2026-11-07T23:40")
+    sunday = every(60, "2026-11-08T00:00", "2026-11-08T11:00")
+    window = pd.concat([saturday, sunday], ignore_index=True)
+    rate = np.ones(24)
+    assert np.array_equal(
+        day_weighted_coverage(window.dt.as_unit("ms"), rate), day_weighted_coverage(window, rate)
+    )

@@ -66,3 +66,11 @@ def test_a_reference_of_half_a_day_compares_rates_over_its_hours_only() -> None:
     profile = volume_profile(every(10, "2026-11-20T00:00", "2026-11-21T23:50"), half_day)
     assert profile.ratio == pytest.approx(1.0, rel=0.02)
     assert profile.rows_per_hour == pytest.approx(6.0, rel=0.02)
+
+
+def test_millisecond_timestamps_give_the_same_profile() -> None:
+    """Parquet reads event times at millisecond resolution, parsed JSON at nanoseconds."""
+    calm = every(10, "2026-11-20T00:00", "2026-11-23T19:50")
+    rush = every(2.5, "2026-11-23T20:00", "2026-11-23T23:57.5")
+    window = pd.concat([calm, rush], ignore_index=True)
+    assert volume_profile(window.dt.as_unit("ms"), REFERENCE) == volume_profile(window, REFERENCE)
