@@ -136,7 +136,12 @@ class LabelFeedback(Event):
 
 
 class ColumnDrift(_Model):
-    """One column's drift test against the reference."""
+    """One column's drift test against the reference.
+
+    ``drifted`` needs both the effect size (``statistic`` against ``threshold``) and the
+    significance gate (``p_value`` below ``significance_level``); the gate's fields are new in
+    schema v2 of the events that carry columns, and null in a v1 payload.
+    """
 
     column: str
     kind: Literal["numerical", "categorical"]
@@ -144,6 +149,12 @@ class ColumnDrift(_Model):
     statistic: float = Field(description="A p-value or a distance, depending on the test.")
     threshold: float
     drifted: bool
+    p_value: Probability | None = Field(
+        None, description="Two-sample p-value of the gate: KS for numbers, chi-square otherwise."
+    )
+    significance_level: Probability | None = Field(
+        None, description="What the p-value must fall below: 1 % split over the model features."
+    )
 
 
 class VolumeProfile(_Model):
@@ -187,7 +198,8 @@ class PerformanceSummary(_Model):
 class MonitoringSummary(Event):
     """The monitor's judgement of one window; late labels publish a new revision.
 
-    Version 2 added the peak fields of ``VolumeProfile``; a v1 payload upcasts without them.
+    Version 2 added the peak fields of ``VolumeProfile`` and the significance gate of each
+    ``ColumnDrift``; a v1 payload upcasts without them.
     """
 
     SCHEMA_VERSION: ClassVar[int] = 2
@@ -223,10 +235,15 @@ class MonitoringSummary(Event):
 
 
 class DriftDetected(Event):
-    """The Sentinel opened an incident."""
+    """The Sentinel opened an incident.
 
+    Version 2: its ``drifted_columns`` carry the significance gate (``ColumnDrift.p_value``).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     STREAM: ClassVar[str] = "incidents"
     event_type: Literal["DriftDetected"] = "DriftDetected"
+    schema_version: int = Field(2, ge=1, description="Version of this event type's shape.")
     incident_id: UUID
     incident_type: IncidentType
     severity: Severity
@@ -364,18 +381,16 @@ STREAM_NAMES: tuple[str, ...] = tuple(dict.fromkeys(cls.STREAM for cls in EVENT_
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _summary_without_peak(data: dict[str, Any]) -> dict[str, Any]:
-    """MonitoringSummary v1 -> v2: a v1 volume profile had no peak; say so explicitly."""
-    volume = data.get("volume")
-    if isinstance(volume, Mapping):
-        data = {
-            **data,
-            "volume": {"peak_ratio": None, "peak_hour": None, "surge_hours": 0, **volume},
-        }
+def _only_new_optional_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2 of an event whose v2 only gained optional fields (their defaults say "not
+    measured"): the payload stands as it is; the version bump is for readers that forbid them."""
     return data
 
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {("MonitoringSummary", 1): _summary_without_peak}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("MonitoringSummary", 1): _only_new_optional_fields,
+    ("DriftDetected", 1): _only_new_optional_fields,
+}
 """(event_type, from_version) -> pure function returning the payload at from_version + 1."""
 
 

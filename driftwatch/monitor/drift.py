@@ -142,11 +142,18 @@ def compute_drift(
 def _gated(
     effect: ColumnDrift, reference: pd.Series, current: pd.Series, level: float
 ) -> ColumnDrift:
-    """The effect-size verdict, kept only when the difference is also significant."""
-    if not effect.drifted:
-        return effect
-    significant = two_sample_p_value(reference, current, effect.kind) < level
-    return effect if significant else effect.model_copy(update={"drifted": False})
+    """The effect-size verdict, kept only when the difference is also significant; the
+    p-value goes with every column, so a distance above its threshold that did not count
+    shows why."""
+    p_value = two_sample_p_value(reference, current, effect.kind)
+    p_value = 1.0 if math.isnan(p_value) else p_value
+    return effect.model_copy(
+        update={
+            "drifted": effect.drifted and p_value < level,
+            "p_value": p_value,
+            "significance_level": level,
+        }
+    )
 
 
 def _effect_verdicts(payload: dict[str, Any], mapping: ColumnMapping) -> dict[str, ColumnDrift]:

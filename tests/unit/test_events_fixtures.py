@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from driftwatch.bus.topology import STREAMS
-from driftwatch.contracts.events import EVENT_TYPES, parse_event, stream_for
+from driftwatch.contracts.events import (
+    EVENT_TYPES,
+    UPCASTERS,
+    MonitoringSummary,
+    parse_event,
+    stream_for,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 V1 = sorted((FIXTURES / "v1").glob("*.json"))
@@ -41,14 +47,23 @@ def test_later_fixture_parses_as_its_version(path: Path) -> None:
     assert parse_event(event.model_dump_json()) == event
 
 
-def test_a_v1_monitoring_summary_upcasts_to_a_volume_without_a_peak() -> None:
+def test_a_v1_monitoring_summary_upcasts_without_peak_or_significance() -> None:
     raw = json.loads((FIXTURES / "v1" / "MonitoringSummary.json").read_text(encoding="utf-8"))
 
-    volume = parse_event(raw).volume  # type: ignore[union-attr]
+    summary = parse_event(raw)
 
-    assert volume is not None
-    assert (volume.peak_ratio, volume.peak_hour, volume.surge_hours) == (None, None, 0)
-    assert volume.ratio == raw["volume"]["ratio"]
+    assert isinstance(summary, MonitoringSummary)
+    assert summary.volume is not None
+    assert (summary.volume.peak_ratio, summary.volume.peak_hour) == (None, None)
+    assert summary.volume.surge_hours == 0
+    assert summary.volume.ratio == raw["volume"]["ratio"]
+    assert {(c.p_value, c.significance_level) for c in summary.columns} == {(None, None)}
+
+
+def test_every_later_version_has_an_upcaster_from_the_one_before() -> None:
+    for event_type, cls in EVENT_TYPES.items():
+        for version in range(1, cls.SCHEMA_VERSION):
+            assert (event_type, version) in UPCASTERS
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

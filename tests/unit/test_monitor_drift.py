@@ -45,6 +45,18 @@ def test_a_noisy_distance_on_a_tiny_window_is_not_drift() -> None:
     assert amount.statistic >= amount.threshold  # the effect size alone would alarm
     assert not amount.drifted
     assert result.drift_share == 0.0
+    assert amount.significance_level == 0.005 / 3
+    assert (amount.p_value or 0.0) >= amount.significance_level  # and the summary says why
+
+
+def test_every_column_carries_its_p_value_and_level() -> None:
+    result = compute_drift(
+        frame(3000, 1), frame(1000, 2, amount_shift=0.5, city_p=0.8), MAPPING, DriftTests()
+    )
+    by_name = {column.column: column for column in result.columns}
+    assert (by_name["amount"].p_value or 1.0) < 1e-6
+    assert (by_name["age"].p_value or 0.0) > 0.001
+    assert {column.significance_level for column in result.columns} == {0.005 / 3}
 
 
 def test_without_a_score_there_is_no_prediction_drift() -> None:
