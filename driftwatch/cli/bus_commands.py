@@ -58,7 +58,7 @@ def publish_event(
     correlation_id. Invalid input exits non-zero with every field error, and nothing is published.
     """
     from driftwatch.bus.publish import LINK_ERRORS, event_stream, publish_sync
-    from driftwatch.contracts.events import EVENT_TYPES, default_producer
+    from driftwatch.contracts.events import EVENT_TYPES, default_producer, upcast
 
     event_class = EVENT_TYPES.get(event_type)
     if event_class is None:
@@ -68,7 +68,7 @@ def publish_event(
         fail(f"the data says event_type {fields['event_type']!r}, the command {event_type!r}")
     fields.setdefault("producer", default_producer("driftwatch-cli"))
     try:
-        event = event_class.model_validate(fields)
+        event = event_class.model_validate(upcast(fields))  # an older shape, as on the bus
     except ValueError as error:
         fail(_field_errors(event_type, error))
     settings = load_settings()
