@@ -52,6 +52,8 @@ HANDLER = "sentinel"
 
 SEEN_WINDOWS_KEPT = 256
 """Windows remembered for deduplication; a revision of an older window counts as a new window."""
+RETIRED_VERSIONS_KEPT = 256
+"""Retired versions remembered; a window of an older one is judged like any other."""
 
 
 class _Frozen(BaseModel):
@@ -259,7 +261,7 @@ def on_release(release: ReleaseDecided, state: SentinelState) -> SentinelOutcome
         )
         retired = [v for v in state.retired_versions if v != release.candidate_version]
         if release.previous_version and release.previous_version != release.candidate_version:
-            retired = [*retired, release.previous_version][-SEEN_WINDOWS_KEPT:]
+            retired = [*retired, release.previous_version][-RETIRED_VERSIONS_KEPT:]
         next_state = state.model_copy(
             update={"open_incidents": {}, "cooldowns": {}, "retired_versions": tuple(retired)}
         )

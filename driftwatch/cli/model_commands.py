@@ -98,7 +98,6 @@ def promote_command(
 
     Example: driftwatch promote 3 --alias production
     """
-
     _promote(load_settings(), version, alias.value)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_HOUR_S = 3600
+HOUR_S = 3600
 _DAY_S = 86_400
 _EPOCH = pd.Timestamp(0, tz="UTC")
 
@@ -46,17 +46,26 @@ def hour_bins(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     first, last = stamps.min().timestamp(), stamps.max().timestamp()
     pad = (last - first) / (len(stamps) - 1) / 2 if len(stamps) > 1 else 0.0
     first, last = first - pad, last + pad
-    starts = np.arange(np.floor(first / _HOUR_S) * _HOUR_S, last + 1, _HOUR_S)
-    overlap = np.clip(np.minimum(starts + _HOUR_S, last) - np.maximum(starts, first), 0, None)
+    starts = np.arange(np.floor(first / HOUR_S) * HOUR_S, last + 1, HOUR_S)
+    overlap = np.clip(np.minimum(starts + HOUR_S, last) - np.maximum(starts, first), 0, None)
     if not overlap.any():  # every row at one instant: that instant's hour
-        overlap[0] = _HOUR_S
-    return starts, overlap / _HOUR_S
+        overlap[0] = HOUR_S
+    return starts, overlap / HOUR_S
+
+
+def hour_of_day(starts: np.ndarray) -> np.ndarray:
+    """The hour of the day (UTC 0-23) of each ``hour_bins`` start."""
+    return (starts // HOUR_S % 24).astype(int)
+
+
+def coverage_of(starts: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    """``hour_bins`` summed per hour of the day: the clock time each hour spends in the span."""
+    return np.bincount(hour_of_day(starts), weights=overlap, minlength=24)
 
 
 def hour_coverage(times: pd.Series) -> np.ndarray:
     """Hours of clock time each hour of the day (UTC 0-23) spends inside the rows' span."""
-    starts, overlap = hour_bins(times)
-    return np.bincount((starts // _HOUR_S % 24).astype(int), weights=overlap, minlength=24)
+    return coverage_of(*hour_bins(times))
 
 
 def day_weighted_coverage(times: pd.Series, hourly_rate: np.ndarray) -> np.ndarray:
@@ -69,7 +78,7 @@ def day_weighted_coverage(times: pd.Series, hourly_rate: np.ndarray) -> np.ndarr
     starts, overlap = hour_bins(times)
     if starts.size == 0:
         return np.zeros(24)
-    hours = (starts // _HOUR_S % 24).astype(int)
+    hours = hour_of_day(starts)
     days = (starts // _DAY_S).astype(int) - int(starts[0] // _DAY_S)
     stamps = as_utc(times).dropna()
     row_days = epoch_seconds(stamps) // _DAY_S - int(starts[0] // _DAY_S)

@@ -8,15 +8,11 @@ list reads one row per window however often labels arrive or the monitor restart
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from driftwatch.contracts.events import MonitoringSummary
 from driftwatch.contracts.vocabulary import severity_rank
 from driftwatch.monitor.reports import WindowPaths
 from driftwatch.settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 TAG_WINDOW_ID = "driftwatch.window_id"
 TAG_MODEL_VERSION = "driftwatch.model_version"

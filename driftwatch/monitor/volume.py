@@ -24,11 +24,18 @@ import pandas as pd
 from scipy.stats import binom
 
 from driftwatch.contracts.events import VolumeProfile
-from driftwatch.monitor.timematch import as_utc, epoch_seconds, hour_bins, hour_coverage
+from driftwatch.monitor.timematch import (
+    HOUR_S,
+    as_utc,
+    coverage_of,
+    epoch_seconds,
+    hour_bins,
+    hour_coverage,
+    hour_of_day,
+)
 
 SURGE_ALPHA = 0.01
 """Chance that a window of steady traffic reports any surge hour (before weekday rhythm)."""
-_HOUR_S = 3600
 _MIN_REFERENCE_H = 0.5
 """Clock time a reference must spend in an hour of day to give that hour a rate."""
 
@@ -58,12 +65,14 @@ def volume_profile(
         reference_share: share of its period's traffic the reference sample holds (a 25 %
             random holdout holds a quarter of the rows per hour that period saw).
     """
+    stamps = as_utc(current).dropna()
+    starts, overlap = hour_bins(stamps)
     reference_span = hour_coverage(reference)
     # Hours of day the reference has a rate for (a retrained model's reference can span less
     # than a day, and the padding at its ends touches an hour for minutes): compare over those.
     seen = reference_span >= _MIN_REFERENCE_H
-    window_hours = _hours(current)
-    coverage = np.where(seen, hour_coverage(current), 0.0)
+    window_hours = stamps.dt.hour.to_numpy()
+    coverage = np.where(seen, coverage_of(starts, overlap), 0.0)
     span_h = max(float(coverage.sum()), _MIN_SPAN_H)
     rows = int(seen[window_hours].sum())
     reference_counts = np.bincount(_hours(reference), minlength=24).astype(float)
@@ -73,7 +82,7 @@ def volume_profile(
     expected = coverage * hourly_rate  # rows the reference world makes in the window's hours
     reference_rate = float(expected.sum()) / span_h
     rate = rows / span_h
-    surge = _surge(current, reference_counts, reference_span * reference_share)
+    surge = _surge(stamps, starts, overlap, reference_counts, reference_span * reference_share)
     return VolumeProfile(
         rows_per_hour=rate,
         reference_rows_per_hour=reference_rate,
@@ -93,23 +102,27 @@ class _Surge:
     hours: int
 
 
-def _surge(current: pd.Series, reference_counts: np.ndarray, exposure: np.ndarray) -> _Surge:
+def _surge(
+    stamps: pd.Series,
+    starts: np.ndarray,
+    overlap: np.ndarray,
+    reference_counts: np.ndarray,
+    exposure: np.ndarray,
+) -> _Surge:
     """The event-time hours whose rows significantly exceed the reference rate of their hour.
 
     Args:
-        current: event times of the window.
+        stamps: event times of the window (aware UTC, no nulls).
+        starts, overlap: ``hour_bins`` of them.
         reference_counts: reference rows per hour of day.
         exposure: hours of full traffic the reference stands for, per hour of day (its clock
             coverage times the share of traffic it sampled).
     """
-    starts, overlap = hour_bins(current)
-    stamps = as_utc(current).dropna()
     if starts.size == 0:
         return _Surge(None, None, 0)
-    seconds = epoch_seconds(stamps)
-    slot = np.clip((seconds - int(starts[0])) // _HOUR_S, 0, starts.size - 1)
+    slot = np.clip((epoch_seconds(stamps) - int(starts[0])) // HOUR_S, 0, starts.size - 1)
     counts = np.bincount(slot, minlength=starts.size).astype(float)
-    hour = (starts // _HOUR_S % 24).astype(int)
+    hour = hour_of_day(starts)
     reference, reference_hours = reference_counts[hour], exposure[hour]
     judged = (reference > 0) & (overlap > 0)  # an hour of day the reference never saw: no rate
     window_share = np.divide(
