@@ -23,14 +23,22 @@ from faststream.redis import StreamSub
 from faststream.redis.message import RedisBatchStreamMessage, RedisStreamMessage
 
 from driftwatch.bus.broker import make_broker
-from driftwatch.bus.delivery import Delivery, Handler, HandlerContext, Outcome
+from driftwatch.bus.delivery import Delivery, Handler, HandlerContext, Outcome, Refused
 from driftwatch.bus.handling import Consumer
 from driftwatch.bus.metrics import MetricsServer, serve_metrics
 from driftwatch.bus.wire import entry_payload
 from driftwatch.contracts.events import Event
 from driftwatch.settings import Settings
 
-__all__ = ["Consumer", "Delivery", "Handler", "HandlerContext", "Outcome", "consumer_app"]
+__all__ = [
+    "Consumer",
+    "Delivery",
+    "Handler",
+    "HandlerContext",
+    "Outcome",
+    "Refused",
+    "consumer_app",
+]
 
 READ_BLOCK_MS = 1000
 """XREADGROUP BLOCK of the readers: returns at once when entries arrive, idles cheaply."""

@@ -34,6 +34,12 @@ class Outcome(StrEnum):
     DEADLETTERED = "deadlettered"
 
 
+class Refused(Exception):
+    """Raised by a handler for an event it must never act on (an input outside the trust
+    boundary, such as a dataset URI outside the data roots): the event is dead-lettered at once
+    with this message as the reason, without retries, since redelivery cannot make it valid."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One stream entry handed to a consumer.

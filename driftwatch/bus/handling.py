@@ -36,7 +36,14 @@ from tenacity import (
 )
 
 from driftwatch.bus.deadletter import deadletter_fields
-from driftwatch.bus.delivery import Delivery, Handler, HandlerContext, Outcome, PipelineOp
+from driftwatch.bus.delivery import (
+    Delivery,
+    Handler,
+    HandlerContext,
+    Outcome,
+    PipelineOp,
+    Refused,
+)
 from driftwatch.bus.metrics import BusMetrics, bus_metrics
 from driftwatch.bus.publish import LINK_ERRORS, connect, event_stream
 from driftwatch.bus.topology import DEADLETTER, declare_topology, group_streams
@@ -231,6 +238,10 @@ class Consumer:
             for output in outputs:
                 if not isinstance(output, Event):
                     raise TypeError(f"handler returned {type(output).__name__}, not an Event")
+        except Refused as error:
+            item.raised = True
+            self._reject(item, f"refused: {error}")
+            return
         except Exception as error:
             self._failed(item, error)
             return
