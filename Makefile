@@ -13,7 +13,7 @@ CURRENT ?= $(DATA)/feature_drift.parquet
 LATEST_VERSION = $$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)[-1]["version"])')
 PRODUCTION_VERSION = $$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(next(v["version"] for v in json.load(sys.stdin) if "production" in v["aliases"]))')
 
-.PHONY: help install test lint format bench \
+.PHONY: help install test test-tools lint format bench \
 	up down logs api-logs up-local down-local \
 	gen-base gen-feature gen-concept gen-blackfriday train promote-prod monitor control \
 	demo demo-drift-feature demo-drift-concept demo-black-friday
@@ -26,8 +26,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+# System tools the suite runs (Prometheus for the Grafana checks): scripts/test-tools.sh installs
+# them, or unpacks them into $(VENV)/tools without root; that folder goes on the tests' PATH.
+test-tools:
+	scripts/test-tools.sh
+
+test: install test-tools
+	PATH="$(CURDIR)/$(VENV)/tools/usr/bin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

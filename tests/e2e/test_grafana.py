@@ -44,7 +44,7 @@ def dashboard_queries() -> list[tuple[str, str]]:
 
 def test_promtool_accepts_the_compose_and_the_local_configs(local_stack: LocalStack) -> None:
     promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: .ci/run installs Debian's prometheus package"
+    assert promtool, "promtool is missing: make test installs it (scripts/test-tools.sh)"
     for config in (
         REPO / "infra/prometheus/prometheus.yml",
         local_stack.home / "run/prometheus.yml",
@@ -57,7 +57,7 @@ def test_promtool_accepts_the_compose_and_the_local_configs(local_stack: LocalSt
 
 def test_every_dashboard_query_returns_data_after_a_demo(local_stack: LocalStack) -> None:
     prometheus = local_stack.plan.prometheus_url
-    assert prometheus, "no Prometheus in the stack: .ci/run installs Debian's prometheus package"
+    assert prometheus, "no Prometheus in the stack: make test installs it (scripts/test-tools.sh)"
     if not _a_plan_was_released(local_stack):
         demo = local_stack.driftwatch("demo", "feature-drift", timeout=600)
         assert "incident timeline" in demo.stdout, demo.stdout[-4000:] + demo.stderr
