@@ -13,7 +13,7 @@ CURRENT ?= $(DATA)/feature_drift.parquet
 LATEST_VERSION = $$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)[-1]["version"])')
 PRODUCTION_VERSION = $$($(DW) models --json | $(BIN)/python -c 'import json, sys; print(next(v["version"] for v in json.load(sys.stdin) if "production" in v["aliases"]))')
 
-.PHONY: help install test test-tools lint format bench \
+.PHONY: help install test test-tools lint format bench docs docs-serve \
 	up down logs api-logs up-local down-local \
 	gen-base gen-feature gen-concept gen-blackfriday train promote-prod monitor control \
 	demo demo-drift-feature demo-drift-concept demo-black-friday
@@ -38,12 +38,19 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The manual: a MkDocs site from docs/ (CLI reference and AsyncAPI generated at build time).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -q
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve -a 127.0.0.1:8001
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 help:
-	@echo "install test lint format bench             development"
+	@echo "install test lint format bench docs docs-serve   development"
 	@echo "up down logs api-logs                      Docker Compose (local processes without an engine)"
 	@echo "up-local down-local                        local processes: driftwatch up / down"
 	@echo "gen-base gen-feature gen-concept gen-blackfriday   data sets in $(DATA)/"

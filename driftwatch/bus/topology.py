@@ -33,6 +33,21 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 """Consumer group -> the streams it reads. Replicas of a kind share its group."""
 
+PRODUCERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "predictions": ("serving",),
+        "labels": ("client", "publisher"),
+        "monitoring": ("monitor",),
+        "incidents": ("sentinel",),
+        "plans": ("planner",),
+        "approvals": ("approver",),
+        "releases": ("release", "operator"),
+        DEADLETTER: ("monitor", "sentinel", "planner", "release", "audit"),
+    }
+)
+"""Stream -> who writes it (DESIGN.md's event table): the API, the agents, and people through
+the CLI (``operator``: a manual promote or rollback; ``approver``: approve or reject)."""
+
 FANOUT: tuple[str, ...] = ("releases",)
 """Streams every serving worker follows with plain XREAD, without a group, so all of them see it."""
 

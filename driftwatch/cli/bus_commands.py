@@ -40,6 +40,22 @@ def events_schema(
     typer.echo(json.dumps(schema, indent=2))
 
 
+@events_app.command("asyncapi")
+def events_asyncapi(
+    prefix: Annotated[
+        str | None,
+        typer.Option(help="Stream prefix of the addresses; default: DRIFTWATCH_STREAM_PREFIX."),
+    ] = None,
+) -> None:
+    """Print the bus as an AsyncAPI 3.0 document (JSON): streams, events, producers, groups."""
+    from importlib.metadata import version
+
+    from driftwatch.bus.asyncapi import asyncapi_document
+
+    document = asyncapi_document(prefix or load_settings().stream_prefix, version("driftwatch"))
+    typer.echo(json.dumps(document, indent=2))
+
+
 @publish_app.command("event")
 def publish_event(
     event_type: Annotated[
