@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The system tools the test suite runs beside Python: Prometheus and promtool, which the Grafana
-# checks use to run every dashboard query against a real server. `make test` calls this first.
+# checks use to run every dashboard query against a real server, and Chromium with its
+# WebDriver, which the browser tests drive headless. `make test` calls this first.
 #
 # Already on PATH or unpacked earlier: nothing to do. As root (or with password-less sudo): Debian's
 # package, installed with apt-get. Otherwise, on Debian or Ubuntu: the same package downloaded with
@@ -9,11 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools="${DRIFTWATCH_TOOLS_DIR:-.venv/tools}"
-packages=(prometheus)
+# Debian package -> the command it provides.
+declare -A provides=([prometheus]=prometheus [chromium]=chromium [chromium-driver]=chromedriver)
 
 missing=()
-for package in "${packages[@]}"; do
-  command -v "$package" >/dev/null 2>&1 || [ -x "$tools/usr/bin/$package" ] || missing+=("$package")
+for package in prometheus chromium chromium-driver; do
+  command=${provides[$package]}
+  command -v "$command" >/dev/null 2>&1 || [ -x "$tools/usr/bin/$command" ] || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -32,7 +35,14 @@ if [ "$(id -u)" -eq 0 ] || [ ${#sudo[@]} -gt 0 ]; then
 fi
 
 echo "Unpacking ${missing[*]} into $tools for the tests (no root: apt-get download)"
+downloads=("${missing[@]}")
+# Chromium's resources are in chromium-common; the shared libraries it links are a desktop's own.
+[[ " ${missing[*]} " == *" chromium "* ]] && downloads+=(chromium-common)
 mkdir -p "$tools/debs"
-(cd "$tools/debs" && apt-get download "${missing[@]}")
+(cd "$tools/debs" && apt-get download "${downloads[@]}")
 for deb in "$tools"/debs/*.deb; do dpkg-deb -x "$deb" "$tools"; done
 rm -rf "$tools/debs"
+# Debian's /usr/bin/chromium is a wrapper that runs /usr/lib/chromium/chromium by absolute path.
+if [ -x "$tools/usr/lib/chromium/chromium" ]; then
+  ln -sf ../lib/chromium/chromium "$tools/usr/bin/chromium"
+fi

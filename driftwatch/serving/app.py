@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
@@ -45,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or Settings()
     metrics = ServingMetrics(settings.prometheus_multiproc_dir)
-    app = FastAPI(
+    # /docs and /redoc with their scripts served by the API itself, not from a CDN: the pages
+    # work on a machine with no internet, and load nothing from a third party.
+    app = FastAPIOffline(
         title="DriftWatch prediction API",
         summary="Fraud scores from the production model; every scored row goes to the bus.",
         version="1",
