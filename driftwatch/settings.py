@@ -7,7 +7,7 @@ Nothing else in the package reads ``os.environ``: processes build a ``Settings``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         None,
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "DRIFTWATCH_MLFLOW_TRACKING_URI"),
         description="Any MLflow tracking URI; default: SQLite under home.",
+    )
+    model_trusted_types: tuple[
+        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")], ...
+    ] = Field(
+        (),
+        max_length=50,
+        description="Fully qualified types a registered model's skops file may hold beyond "
+        "DriftWatch's own list (JSON list); default none. Every other type is refused at load.",
     )
 
     stream_maxlen: int = Field(100_000, gt=0, description="Approximate MAXLEN of every stream.")

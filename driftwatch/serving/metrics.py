@@ -80,6 +80,14 @@ class ServingMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.model_load_refused = Counter(
+            "driftwatch_model_load_refused",
+            "Registered versions refused at load, by version and reason (malformed, flavor, "
+            "format, untrusted_types, not_a_pipeline): not an sklearn model in the skops format "
+            "of trusted types. The version served before keeps serving.",
+            ["version", "reason"],
+            registry=registry,
+        )
         self.microbatch_rows = Histogram(
             "driftwatch_microbatch_rows",
             "Rows per predict call after micro-batching concurrent requests.",

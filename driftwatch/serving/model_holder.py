@@ -2,7 +2,9 @@
 
 Requests read ``ModelHolder.current`` once and keep that object for the whole predict call, so a
 swap never fails or mixes a request: in-flight batches finish on the old version, the next batch
-takes the new one. Loading happens in a worker thread, off the event loop.
+takes the new one. Loading happens in a worker thread, off the event loop. A version the registry
+refuses to load (not a skops model of trusted types) is counted, logged and remembered: the served
+model stays, and that version is not fetched again until a forced reload.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ from datetime import UTC, datetime
 from driftwatch.serving.metrics import ServingMetrics
 from driftwatch.settings import Settings
 from driftwatch.training.conventions import PRODUCTION
-from driftwatch.training.registry import LoadedModel, ModelNotFound, aliases, load_model
+from driftwatch.training.registry import (
+    LoadedModel,
+    ModelNotFound,
+    UnsafeModel,
+    aliases,
+    load_model,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class RegistryUnavailable(RuntimeError):
     """The registry could not be asked, or the version it named could not be loaded."""
+
+
+class ModelRefused(RegistryUnavailable):
+    """The alias names a version that is not safe to deserialize; the served model stays."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,7 @@ class ModelHolder:
         self._metrics = metrics
         self.alias = alias
         self._current: ServedModel | None = None
+        self._refused: set[str] = set()
         self._lock = asyncio.Lock()
 
     @property
@@ -61,7 +74,7 @@ class ModelHolder:
 
         Args:
             force: reload even when the served version is the alias' version (its tags, such as
-                the threshold, may have changed).
+                the threshold, may have changed), or a version refused before.
 
         Returns:
             The served model afterwards; None while the alias does not exist.
@@ -69,24 +82,52 @@ class ModelHolder:
         Raises:
             RegistryUnavailable: the registry could not be read or the model not loaded; the
                 served model is unchanged.
+            ModelRefused: the alias' version was refused now (counted and logged); a later
+                unforced call returns the served model without fetching it again.
         """
         async with self._lock:
             try:
                 target = await asyncio.to_thread(self._alias_version)
-                current = self._current
-                if target is None or (
-                    not force and current is not None and current.version == target
-                ):
-                    return current
+                if target is None or self._settled(target, force=force):
+                    return self._current
                 loaded = await asyncio.to_thread(load_model, self._settings, target)
             except ModelNotFound:
                 return self._current
+            except UnsafeModel as error:
+                self._refuse(error)
+                raise ModelRefused(
+                    f"models:/{self._name}@{self.alias} is {error}; still serving "
+                    f"{self._served_version}"
+                ) from error
             except Exception as error:
                 self._metrics.model_reloads.labels(outcome="failed").inc()
                 raise RegistryUnavailable(
                     f"cannot load models:/{self._name}@{self.alias}: {error}"
                 ) from error
             return self.swap(loaded)
+
+    def _settled(self, target: str, *, force: bool) -> bool:
+        """True when ``target`` is served already or was refused before, and nothing forces."""
+        if force:
+            return False
+        current = self._current
+        return target in self._refused or (current is not None and current.version == target)
+
+    def _refuse(self, error: UnsafeModel) -> None:
+        self._refused.add(error.version)
+        self._metrics.model_load_refused.labels(version=error.version, reason=error.reason).inc()
+        logger.error(
+            "refused to load %s@%s: %s; still serving %s",
+            self._name,
+            self.alias,
+            error,
+            self._served_version,
+        )
+
+    @property
+    def _served_version(self) -> str:
+        current = self._current
+        return "no version" if current is None else f"version {current.version}"
 
     def _alias_version(self) -> str | None:
         version = aliases(self._settings).get(self.alias)

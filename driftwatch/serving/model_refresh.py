@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from driftwatch.contracts.events import ReleaseDecided, parse_event
-from driftwatch.serving.model_holder import ModelHolder, RegistryUnavailable
+from driftwatch.serving.model_holder import ModelHolder, ModelRefused, RegistryUnavailable
 from driftwatch.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ async def refresh_quietly(holder: ModelHolder) -> None:
     """``holder.refresh()`` for background tasks: a failure is logged, never raised."""
     try:
         await holder.refresh()
+    except ModelRefused:
+        pass  # the holder has logged and counted it, and keeps serving
     except RegistryUnavailable as error:
         logger.warning("registry check failed, still serving the current model: %s", error)
 

@@ -181,7 +181,8 @@ def _spawn_supervisor(run: RunDir) -> subprocess.Popen[bytes]:
     with log:
         return subprocess.Popen(
             [sys.executable, "-m", "driftwatch.stack.supervisor", str(run.home)],
-            env=os.environ.copy(),
+            # Every service inherits it: no MLflow loader in the stack may unpickle a model.
+            env={**os.environ, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import mlflow.sklearn
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from sklearn.pipeline import Pipeline
 
 from driftwatch.settings import Settings
 from driftwatch.training.conventions import (
@@ -29,6 +29,8 @@ from driftwatch.training.conventions import (
 )
 from driftwatch.training.evaluate import Metrics, evaluate_model
 from driftwatch.training.pipeline import FraudModel
+from driftwatch.training.run_logging import SKOPS_TRUSTED_TYPES
+from driftwatch.training.safe_load import RefusalReason, UnsafeArtifact, load_skops_pipeline
 from driftwatch.training.store import NOT_FOUND_CODES, client_for, download
 
 
@@ -42,6 +44,23 @@ class ModelNotFound(RegistryError, LookupError):
 
 class NoPreviousProduction(RegistryError):
     """Rollback was asked for but no version was in production before the current one."""
+
+
+class UnsafeModel(RegistryError):
+    """A registered version that is not an sklearn model in the skops format of trusted types.
+
+    Nothing of it was deserialized. Redelivering the event that named it cannot help: a version's
+    artifacts do not change.
+
+    Attributes:
+        version: The version refused.
+        reason: ``malformed``, ``flavor``, ``format``, ``untrusted_types`` or ``not_a_pipeline``.
+    """
+
+    def __init__(self, version: str, reason: RefusalReason, detail: str) -> None:
+        super().__init__(f"model version {version} refused ({reason}): {detail}")
+        self.version = version
+        self.reason: RefusalReason = reason
 
 
 @dataclass(frozen=True)
@@ -189,11 +208,14 @@ def rollback(settings: Settings) -> AliasMove:
 def load_model(settings: Settings, alias_or_version: str = PRODUCTION) -> LoadedModel:
     """Load a registered version (by alias, or by number) as a scikit-learn pipeline.
 
-    The sklearn flavour, not pyfunc: serving scores a handful of rows per call, and pyfunc's
-    schema enforcement costs more than the prediction.
+    Only through skops, never an MLflow loader: those unpickle whatever the version's MLmodel
+    declares. The pipeline is read directly, not through pyfunc: serving scores a handful of rows
+    per call, and pyfunc's schema enforcement costs more than the prediction.
 
     Raises:
         ModelNotFound: the alias or version does not exist; serving stays not-ready on this.
+        UnsafeModel: the version is not an sklearn model in the skops format of the project's
+            trusted types and ``settings.model_trusted_types``.
         RegistryError: the version was not registered by DriftWatch (no threshold tag).
     """
     client = client_for(settings)
@@ -205,7 +227,7 @@ def load_model(settings: Settings, alias_or_version: str = PRODUCTION) -> Loaded
         # process-wide registry, not the settings' one.
         source = client.get_model_version_download_uri(settings.model_name, mv.version)
         local = download(settings, source, Path(tmp))
-        pipeline = mlflow.sklearn.load_model(str(local))
+        pipeline = _load_pipeline(local, str(mv.version), settings)
     return LoadedModel(
         pipeline=pipeline,
         threshold=float(mv.tags[TAG_THRESHOLD]),
@@ -233,6 +255,15 @@ def reference_frame(settings: Settings, version: str) -> pd.DataFrame:
         raise RegistryError(f"version {mv.version} has no {TAG_REFERENCE_URI} tag")
     with tempfile.TemporaryDirectory(prefix="driftwatch-reference-") as tmp:
         return pd.read_parquet(download(settings, uri, Path(tmp)))
+
+
+def _load_pipeline(local: Path, version: str, settings: Settings) -> Pipeline:
+    """The version's pipeline from its downloaded model directory, or ``UnsafeModel``."""
+    trusted = (*SKOPS_TRUSTED_TYPES, *settings.model_trusted_types)
+    try:
+        return load_skops_pipeline(local, trusted)
+    except UnsafeArtifact as refused:
+        raise UnsafeModel(version, refused.reason, refused.detail) from None
 
 
 def _aliases(client: MlflowClient, name: str) -> dict[str, str]:
