@@ -6,6 +6,7 @@ Nothing else in the package reads ``os.environ``: processes build a ``Settings``
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -112,3 +113,17 @@ class Settings(BaseSettings):
     def stream(self, name: str) -> str:
         """Full Redis key of the stream ``name`` under this settings' prefix."""
         return f"{self.stream_prefix}.{name}"
+
+
+def env_value(value: object) -> str:
+    """A setting's value as the environment variable that sets it again in a child process.
+
+    pydantic-settings reads a list, set or mapping from the environment as JSON, so those are
+    written as JSON (sets sorted, so the same settings give the same environment); the rest as
+    their text.
+    """
+    if isinstance(value, set | frozenset):
+        return json.dumps(sorted(value, key=str), default=str)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str)
+    return str(value)

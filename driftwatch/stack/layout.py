@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftwatch.settings import Settings
+from driftwatch.settings import Settings, env_value
 from driftwatch.stack.plan import ReadyProbe, ServiceSpec, StackPlan
 from driftwatch.stack.procinfo import free_port
 from driftwatch.stack.redis_choice import RedisChoice
@@ -141,7 +141,7 @@ def _settings_env(settings: Settings) -> dict[str, str]:
     for name in sorted(settings.model_fields_set - _NOT_INHERITED):
         value = getattr(settings, name)
         if value is not None:
-            env[f"DRIFTWATCH_{name.upper()}"] = str(value)
+            env[f"DRIFTWATCH_{name.upper()}"] = env_value(value)
     return env
 
 
