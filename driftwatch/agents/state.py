@@ -15,14 +15,14 @@ Keys, under the stream prefix (so tests and stacks never share state):
   with each plan, and the plan itself while it waits for approval.
 * ``{prefix}:agents:release:intent:{plan_id}``: the alias move a plan is about to make, written
   before the registry is touched, so a plan redone after a crash reports the same move.
-* ``{prefix}:agents:lock:{name}``: a replica holding ``name`` until its commit (``locked``).
+* ``{prefix}:agents:lock:{name}``: the token of the replica holding ``name`` until its commit
+  (``locked``); a commit goes through only while its key holds the holder's token.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -30,6 +30,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
 from driftwatch.agents.planner_logic import PlannerState
 from driftwatch.agents.sentinel_logic import SentinelState
@@ -46,14 +48,13 @@ LOCK_WAIT_S = 30.0
 """How long a handler waits for a lock before failing (its event then stays pending, retried)."""
 LOCK_POLL_S = 0.02
 
-_RELEASE_IF_OURS = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
 
 class StateBusy(RuntimeError):
     """Another replica held a state lock longer than ``LOCK_WAIT_S``; the event is retried."""
+
+
+class LockLost(RuntimeError):
+    """A state lock expired while its handler ran (a stalled process); the event is retried."""
 
 
 class _Frozen(BaseModel):
@@ -163,44 +164,74 @@ async def recorded_intent(
 
 @asynccontextmanager
 async def locked(ctx: HandlerContext, name: str) -> AsyncIterator[None]:
-    """Hold the lock ``name`` from here to the handler's commit.
+    """Hold the lock ``name`` (a redis-py ``Lock``) from here to the handler's commit.
 
     Replicas (and the several subscribers of one process) would otherwise load the same state,
-    each add their event, and the second commit would erase the first's. The lock is released by
-    a DEL queued in the commit, so the next holder loads what this one wrote. It is refreshed
-    while held (a retraining can hold a plan for minutes) and released at once if the handler
-    raises; a holder that died frees it after ``LOCK_TTL_MS``. The event stays claimed while the
-    handler waits, so no claimer redelivers it meanwhile. One handler call must not take the
-    same lock twice, and batched consumers must not use it (the commit would come too late).
+    each add their event, and the second commit would erase the first's. The lock expires after
+    ``LOCK_TTL_MS`` unless extended, which frees it when its holder died; it is extended while
+    held (a retraining can hold a plan for minutes), given a full TTL again when the block ends,
+    and released by a DEL in the commit, so the next holder loads what this one wrote.
+
+    A lock that expires cannot stop a holder that was only slow (a paused process, a commit
+    retried through an outage), so the commit is fenced: it WATCHes the key and goes through
+    only while it still holds this holder's token (``ctx.watch``). Otherwise nothing of the
+    handler is written, its lock DEL included, and the event is redone on the state the other
+    holder wrote. A handler that raises releases the lock at once, checking the token. The
+    event stays claimed while the handler waits for the lock, so no claimer redelivers it
+    meanwhile. One handler call must not take the same lock twice, and batched consumers must
+    not use it (the commit comes after the whole batch).
 
     Raises:
         StateBusy: the lock stayed taken for ``LOCK_WAIT_S``.
+        LockLost: the lock expired before the block ended (the event is redone).
     """
-    key, token = _key(ctx.settings, "lock", name), uuid.uuid4().hex
-    deadline = time.monotonic() + LOCK_WAIT_S
+    key = _key(ctx.settings, "lock", name)
+    lock = ctx.redis.lock(
+        key,
+        timeout=LOCK_TTL_MS / 1000,
+        sleep=LOCK_POLL_S,
+        blocking_timeout=LOCK_WAIT_S,
+        thread_local=False,  # the token lives on this Lock, which only this call uses
+    )
     async with ctx.keep_alive():  # waiting must not let a claimer take the event meanwhile
-        while not await ctx.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
-            if time.monotonic() > deadline:
-                raise StateBusy(f"{key} stayed locked for {LOCK_WAIT_S:.0f} s")
-            await asyncio.sleep(LOCK_POLL_S)
-    refresher = asyncio.create_task(_refresh(ctx.redis, key))
+        if not await lock.acquire():
+            raise StateBusy(f"{key} stayed locked for {LOCK_WAIT_S:.0f} s")
+    token = lock.local.token
+    refresher = asyncio.create_task(_refresh(lock))
     try:
         yield
     except BaseException:
         await _stop(refresher)
-        await ctx.redis.eval(_RELEASE_IF_OURS, 1, key, token)
+        await _release(lock)
         raise
     await _stop(refresher)
+    try:
+        await lock.reacquire()  # a full TTL for the commit
+    except LockNotOwnedError:
+        raise LockLost(f"{key} expired while its handler ran; the event is redone") from None
+    ctx.watch(key, token)
     ctx.also(lambda pipe: pipe.delete(key))
 
 
-async def _refresh(redis: Redis, key: str) -> None:
+async def _refresh(lock: Lock) -> None:
+    """Extend ``lock`` to a full TTL three times per TTL, until it is found lost."""
     while True:
         await asyncio.sleep(LOCK_TTL_MS / 3000)
         try:
-            await redis.pexpire(key, LOCK_TTL_MS)
-        except Exception as error:  # a missed refresh only shortens the lock's life
-            logger.warning("could not refresh %s: %s", key, error)
+            await lock.reacquire()
+        except LockNotOwnedError:
+            logger.warning("lost %s while holding it; its commit will be refused", lock.name)
+            return
+        except RedisError as error:  # a missed refresh only shortens the lock's life
+            logger.warning("could not extend %s: %s", lock.name, error)
+
+
+async def _release(lock: Lock) -> None:
+    """Release ``lock`` if it is still ours; a failure leaves it to expire."""
+    try:
+        await lock.release()
+    except (LockError, RedisError) as error:
+        logger.warning("could not release %s (it expires by itself): %s", lock.name, error)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -41,6 +41,22 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Watched:
+    """A key the commit requires to still hold ``expected`` (``HandlerContext.watch``).
+
+    It rides in ``HandlerContext.ops`` so that it travels, and is dropped, with the handler's
+    writes. Called in the MULTI, it queues nothing: the consumer WATCHes the key and compares it
+    before the MULTI, so a change after the comparison makes the EXEC fail.
+    """
+
+    key: str
+    expected: bytes
+
+    def __call__(self, pipe: Pipeline) -> None:
+        """Queue nothing (the check is made before the MULTI)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One stream entry handed to a consumer.
 
@@ -60,7 +76,7 @@ class Delivery:
 
 
 class HandlerContext:
-    """What a handler gets beside its event: where it runs, and two hooks into the commit.
+    """What a handler gets beside its event: where it runs, and hooks into the commit.
 
     Attributes:
         settings: the consumer's settings.
@@ -70,7 +86,7 @@ class HandlerContext:
         stream: full name of the stream the event came from.
         message_id: its entry id.
         delivery_count: deliveries so far, this one included.
-        ops: the writes queued with ``also``, in order.
+        ops: the writes queued with ``also`` and the keys ``watch``ed, in order.
     """
 
     def __init__(
@@ -95,6 +111,16 @@ class HandlerContext:
         commit is retried, so it must only queue commands.
         """
         self.ops.append(op)
+
+    def watch(self, key: str, expected: bytes) -> None:
+        """Commit only while ``key`` holds ``expected``, e.g. a state lock this handler holds.
+
+        The consumer WATCHes ``key`` from a comparison to the EXEC. When the key holds something
+        else (the lock expired and another replica took it, or nobody holds it any more), this
+        handler's outputs and writes are not committed and its delivery stays pending, so it is
+        handled again on what the other replica wrote: a stale holder never overwrites state.
+        """
+        self.ops.append(Watched(key, expected))
 
     @asynccontextmanager
     async def keep_alive(self) -> AsyncIterator[None]:

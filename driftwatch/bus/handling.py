@@ -43,6 +43,7 @@ from driftwatch.bus.delivery import (
     Outcome,
     PipelineOp,
     Refused,
+    Watched,
 )
 from driftwatch.bus.metrics import BusMetrics, bus_metrics
 from driftwatch.bus.publish import LINK_ERRORS, connect, event_stream
@@ -67,6 +68,15 @@ class _Item:
     ops: list[PipelineOp] = field(default_factory=list)
     started: float = 0.0
     raised: bool = False
+
+
+class WatchedKeyChanged(Exception):
+    """A key a handler watched (``ctx.watch``) no longer held its value at the commit."""
+
+    def __init__(self, key: str, value: bytes | None) -> None:
+        held = "nothing" if value is None else "another holder's value"
+        super().__init__(f"{key} holds {held}: work redone on what the other holder wrote")
+        self.key = key
 
 
 class _OpFailed(Exception):
@@ -270,6 +280,7 @@ class Consumer:
         while True:
             if not pipe.watching:
                 await self._check_markers(pipe, items)
+            await self._check_watched(pipe, items)
             if all(item.outcome is Outcome.FAILED for item in items):
                 await pipe.reset()
                 return
@@ -287,6 +298,24 @@ class Consumer:
                 continue
             self._report_partial(results)
             return
+
+    async def _check_watched(self, pipe: Pipeline, items: list[_Item]) -> None:
+        """WATCH the keys handlers named with ``ctx.watch``; fail items whose key changed.
+
+        A failed item is not committed and stays pending (a claimer redoes it on fresh state),
+        so a handler whose lock expired and was taken by another replica writes nothing, and
+        the DEL of its lock queued in the commit never deletes the other replica's.
+        """
+        for item in items:
+            watched = [op for op in item.ops if isinstance(op, Watched)]
+            if item.outcome is not Outcome.HANDLED or not watched:
+                continue
+            keys = [w.key for w in watched]
+            await pipe.watch(*keys)
+            for w, value in zip(watched, await pipe.mget(keys), strict=True):
+                if value != w.expected:
+                    self._failed(item, WatchedKeyChanged(w.key, value))
+                    break
 
     def _report_partial(self, results: list[object]) -> None:
         """Log commands of a committed transaction that Redis refused (it has no rollback)."""
